@@ -1,0 +1,167 @@
+"""The Python API: everything else (web app, CLI, evaluation) is a thin shell over ``Assistant``."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .compose import abstain, compose
+from .corpus import Corpus, corpus_files, fingerprint, load_corpus
+from .embeddings import get_embeddings
+from .followup import resolve
+from .index import Index, SyncStats
+from .lexical import tokenize
+from .models import Answer, Claim, Passage
+from .retrieve import CounterpointRetriever, HybridRetriever
+from .settings import Settings
+from .verify import verify
+
+log = logging.getLogger(__name__)
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as asked (empty, too long); the message is for the reader."""
+
+
+class Assistant:
+    """Two-sided, grounded answers over the essay and the reference corpus.
+
+    The index is built on first use and kept in step with the corpus files automatically.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, corpus_dir: str | Path | None = None,
+                 home: str | Path | None = None, embeddings=None, auto_index: bool = True):
+        base = settings or Settings.from_env()
+        over = {}
+        if corpus_dir is not None:
+            over["corpus_dir"] = Path(corpus_dir)
+        if home is not None:
+            over["home"] = Path(home)
+        self.settings = Settings(**{**base.__dict__, **over}) if over else base
+        self.embeddings = embeddings or get_embeddings(self.settings)
+        self._corpus: Corpus | None = None
+        self._claim_vecs: tuple[str, list[str], np.ndarray] | None = None
+        self._lock = threading.RLock()
+        self.index = Index(self.settings, self.embeddings)
+        self.retriever = HybridRetriever(self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k)
+        if auto_index:
+            self.ensure_index()
+
+    # -- corpus and index ------------------------------------------------------
+    @property
+    def corpus(self) -> Corpus:
+        with self._lock:
+            if self._corpus is None:
+                self._corpus = load_corpus(self.settings.corpus_dir)
+            return self._corpus
+
+    def _files(self) -> list[Path]:
+        return corpus_files(self.settings.corpus_dir)
+
+    def passages(self) -> list[Passage]:
+        return self.corpus.passages
+
+    def ensure_index(self, rebuild: bool = False,
+                     progress: Callable[[str, int, int], None] | None = None) -> SyncStats | None:
+        """Sync the index with the corpus files when they (or the model) changed; else do nothing."""
+        with self._lock:
+            fp = fingerprint(self._files())
+            model = getattr(self.embeddings, "name", "")
+            man = self.index.manifest
+            if not rebuild and man.get("fingerprint") == fp and man.get("model") == model and self.index.count():
+                return None
+            self._corpus = None
+            if rebuild:
+                self.index.sync([], fingerprint="")
+            stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress)
+            log.info("index synced: %s", stats)
+            return stats
+
+    # -- asking ----------------------------------------------------------------
+    def check_question(self, question: str) -> str:
+        q = (question or "").strip()
+        if not q:
+            raise QuestionError("Please type a question about the essay or its subject.")
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionError(f"That question is {len(q):,} characters long; the limit is "
+                                f"{self.settings.max_question_chars:,}. Please shorten it.")
+        return q
+
+    def coverage(self, question: str) -> float:
+        """Share of the question's content words that occur anywhere in the corpus."""
+        toks = [t for t in tokenize(question) if not t.isdigit()]
+        if not toks:
+            return 0.0
+        vocab_e, vocab_l = self.index.bm25("essay").df, self.index.bm25("literature").df
+        return sum(1 for t in toks if t in vocab_e or t in vocab_l) / len(toks)
+
+    def idf(self, token: str) -> float:
+        return max(self.index.bm25("literature").idf(token), self.index.bm25("essay").idf(token))
+
+    def retrieve(self, resolved: str, mode: str = "hybrid", vector=None):
+        if vector is None and mode != "bm25":
+            vector = self.retriever.embed(resolved)
+        tokens = tokenize(resolved)
+        k = max(self.settings.candidates // 2, self.settings.top_k)
+        essay = self.retriever.search(resolved, "essay", k, vector=vector, tokens=tokens, mode=mode)
+        lit = self.retriever.search(resolved, "literature", k, vector=vector, tokens=tokens, mode=mode)
+        return essay, lit
+
+    def claim_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Unit vectors of each claim's quote and rationale, cached beside the index by content."""
+        with self._lock:
+            claims = self.corpus.claims
+            key = hashlib.sha256("\x1e".join(c.id + c.quote + c.rationale for c in claims).encode()).hexdigest()[:16]
+            if self._claim_vecs is not None and self._claim_vecs[0] == key:
+                return self._claim_vecs[1], self._claim_vecs[2]
+            path = self.settings.home / f"claims-{key}.npy"
+            ids = [c.id for c in claims]
+            if path.exists():
+                mat = np.load(path)
+            else:
+                mat = self.embeddings.encode([f"{c.quote} {c.rationale}" for c in claims]) if claims \
+                    else np.zeros((0, 384), dtype=np.float32)
+                for old in self.settings.home.glob("claims-*.npy"):
+                    old.unlink()
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, mat)
+                os.replace(tmp, path)
+            self._claim_vecs = (key, ids, mat)
+            return ids, mat
+
+    def ask(self, question: str, history: Iterable[str] | None = None) -> Answer:
+        q = self.check_question(question)
+        resolved = resolve(q, list(history or []))
+        vector = self.retriever.embed(resolved)
+        essay_hits, lit_hits = self.retrieve(resolved, vector=vector)
+        best = max([h.dense for h in essay_hits + lit_hits] or [0.0])
+        cov = self.coverage(q if resolved == q else resolved)
+        s = self.settings
+        if best < s.min_relevance or cov < s.min_lexical:
+            reason = ("the corpus has no passage close to this question."
+                      if best < s.min_relevance else "most of the question's words do not occur in the corpus.")
+            answer = abstain(q, resolved, self.corpus.topics(), reason)
+        else:
+            ids, mat = self.claim_vectors()
+            sims = dict(zip(ids, (mat @ np.asarray(vector, dtype=np.float32)).tolist())) if ids else {}
+            answer = compose(q, resolved, essay_hits, lit_hits, self.corpus.claims, self.idf, s.top_k,
+                             claim_sims=sims)
+        return verify(answer, self.index.passages.get)
+
+    # -- claims and sources ----------------------------------------------------
+    def claims(self, verdict: str | None = None) -> list[Claim]:
+        return [c for c in self.corpus.claims if verdict is None or c.verdict == verdict]
+
+    def claim(self, claim_id: str) -> Claim:
+        for c in self.corpus.claims:
+            if c.id == claim_id:
+                return c
+        raise KeyError(claim_id)
+
+    def langchain_retriever(self, k: int = 4) -> CounterpointRetriever:
+        return CounterpointRetriever(hybrid=self.retriever, k=k)

@@ -1,0 +1,120 @@
+"""`rag` command line: a thin shell over ``rag.Assistant``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+
+def _assistant(args, auto_index: bool = True):
+    from .assistant import Assistant
+    from .settings import Settings
+
+    settings = Settings.from_env(home=getattr(args, "home", None), corpus_dir=getattr(args, "corpus", None))
+    return Assistant(settings, auto_index=auto_index)
+
+
+def cmd_ask(args) -> int:
+    from .assistant import QuestionError
+
+    a = _assistant(args)
+    try:
+        answer = a.ask(args.question, history=args.history or None)
+    except QuestionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(answer.to_json(indent=2) if args.json else answer.to_markdown())
+    return 0
+
+
+def cmd_index(args) -> int:
+    a = _assistant(args, auto_index=False)
+    stats = a.ensure_index(rebuild=args.rebuild, progress=_progress())
+    print(f"index at {a.settings.home}: " + (str(stats) if stats else "up to date") +
+          f"; {a.index.count('essay')} essay and {a.index.count('literature')} literature passages")
+    return 0
+
+
+def _progress():
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    bars: dict[str, "tqdm"] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr, leave=False)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def cmd_claims(args) -> int:
+    from .claimreview import claim_reviews
+    from .render import claims_report
+
+    a = _assistant(args, auto_index=False)
+    claims = a.claims(args.verdict)
+    if args.format == "claimreview":
+        essay = next(iter(a.corpus.essays.values()))
+        meta = {"author": essay.author, "date": essay.date, "title": essay.title, "outlet": essay.outlet}
+        print(json.dumps(claim_reviews(claims, meta), ensure_ascii=False, indent=2))
+    elif args.json or args.format == "json":
+        print(json.dumps([c.to_dict() for c in claims], ensure_ascii=False, indent=2))
+    elif args.format == "markdown":
+        print(claims_report(claims))
+    else:
+        for c in claims:
+            print(f"{c.id:5} ¶{c.paragraph:<3} {c.verdict:14} {c.quote[:90]}")
+        counts: dict[str, int] = {}
+        for c in claims:
+            counts[c.verdict] = counts.get(c.verdict, 0) + 1
+        print(f"\n{len(claims)} reviewed claims: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from eval.run import main as eval_main
+
+    return eval_main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .models import VERDICTS
+
+    p = argparse.ArgumentParser(prog="rag", description="Counterpoint: the essay's claims beside the literature.")
+    p.add_argument("--home", help="index folder (default RAG_HOME or .rag)")
+    p.add_argument("--corpus", help="corpus folder (default: the bundled corpus)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("ask", help="ask a question")
+    s.add_argument("question")
+    s.add_argument("--history", action="append", help="an earlier question (repeat, oldest first)")
+    s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    s.set_defaults(func=cmd_ask)
+    s = sub.add_parser("index", help="build or update the index")
+    s.add_argument("--rebuild", action="store_true", help="drop and rebuild everything")
+    s.set_defaults(func=cmd_index)
+    s = sub.add_parser("claims", help="list the reviewed claims")
+    s.add_argument("--verdict", choices=VERDICTS)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--format", choices=["table", "json", "markdown", "claimreview"], default="table")
+    s.set_defaults(func=cmd_claims)
+    s = sub.add_parser("eval", help="run the evaluation suite (see eval/README.md)")
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

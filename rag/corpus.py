@@ -1,0 +1,269 @@
+"""Load the corpus (essay, digests, profiles, bibliography, claims) into typed records.
+
+Stage 1 of the pipeline: files -> ``Passage`` and ``Claim`` records. Nothing here embeds or
+indexes; ``index.py`` takes the passages from here.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+from .essay import Essay, parse_essay
+from .models import Cite, Claim, Figure, Passage, VERDICTS, Work
+
+CITE_RE = re.compile(r"\[@([A-Za-z0-9_.:-]+)(?:,\s*([^\]]+))?\]")
+SOURCES_RE = re.compile(r"^Sources?:\s*(.+)$", re.M)
+FRONT_RE = re.compile(r"^---\s*\n(.*?)\n---\s*\n", re.S)
+
+
+class CorpusError(ValueError):
+    """The corpus files break a rule of corpus/FORMAT.md; the message names the file."""
+
+
+@dataclass
+class Document:
+    """One source document split into passages (an essay, a digest, a profile, a user file)."""
+
+    id: str
+    title: str
+    kind: str
+    side: str
+    path: str
+    passages: list[Passage]
+    meta: dict = field(default_factory=dict)
+    preamble: str = ""
+
+
+@dataclass
+class Corpus:
+    documents: list[Document]
+    bibliography: dict[str, Work]
+    claims: list[Claim]
+    essays: dict[str, Essay]
+
+    @property
+    def passages(self) -> list[Passage]:
+        return [p for d in self.documents for p in d.passages]
+
+    def document(self, doc_id: str) -> Document:
+        for d in self.documents:
+            if d.id == doc_id:
+                return d
+        raise KeyError(doc_id)
+
+    def topics(self) -> list[str]:
+        return [d.title for d in self.documents if d.kind == "digest"]
+
+
+def read_front_matter(text: str, path: str = "") -> tuple[dict, str]:
+    m = FRONT_RE.match(text)
+    if not m:
+        return {}, text
+    try:
+        meta = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{path}: front matter is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise CorpusError(f"{path}: front matter must be a mapping")
+    return meta, text[m.end():]
+
+
+def load_bibliography(path: Path) -> dict[str, Work]:
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, Work] = {}
+    for key, entry in data.items():
+        if not isinstance(entry, dict) or "title" not in entry:
+            raise CorpusError(f"{path}: entry {key!r} needs at least a title")
+        fields = {k: ("" if v is None else str(v)) for k, v in entry.items() if k in Work.__dataclass_fields__}
+        if "issue" in entry and entry["issue"] is not None:
+            fields["volume"] = f"{fields.get('volume', '')}:{entry['issue']}".strip(":")
+        out[str(key)] = Work(key=str(key), **{k: v for k, v in fields.items() if k != "key"})
+    return out
+
+
+def parse_cites(line: str, bibliography: dict[str, Work], where: str) -> tuple[Cite, ...]:
+    cites = []
+    for key, locator in CITE_RE.findall(line):
+        work = bibliography.get(key)
+        if work is None:
+            raise CorpusError(f"{where}: cites unknown work [@{key}] (not in bibliography.yaml)")
+        cites.append(Cite(key, work.citation, (locator or "").strip()))
+    return tuple(cites)
+
+
+def passage_id(doc_id: str, locator: str, text: str) -> str:
+    """Content hash: an unchanged passage keeps its id, so it is never re-embedded."""
+    h = hashlib.sha256(f"{doc_id}\x1f{locator}\x1f{text}".encode("utf-8")).hexdigest()
+    return h[:24]
+
+
+def split_markdown(doc_id: str, title: str, body: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """-> (preamble, [(heading, text, sources_line)]) for each `## ` section."""
+    parts = re.split(r"^##\s+(.+?)\s*$", body, flags=re.M)
+    preamble = parts[0].strip()
+    sections = []
+    for i in range(1, len(parts), 2):
+        heading, content = parts[i].strip(), parts[i + 1]
+        m = None
+        for m in SOURCES_RE.finditer(content):
+            pass
+        sources = m.group(1) if m else ""
+        text = (content[: m.start()] if m else content).strip()
+        sections.append((heading, text, sources))
+    return preamble, sections
+
+
+def load_markdown_document(path: Path, bibliography: dict[str, Work], side: str = "literature",
+                           default_kind: str = "digest") -> Document:
+    text = path.read_text(encoding="utf-8")
+    meta, body = read_front_matter(text, str(path))
+    doc_id = str(meta.get("id") or path.stem)
+    title = str(meta.get("title") or doc_id)
+    kind = str(meta.get("kind") or default_kind)
+    preamble, sections = split_markdown(doc_id, title, body)
+    passages = []
+    for n, (heading, content, sources) in enumerate(sections, 1):
+        where = f"{path.name} §{n} {heading!r}"
+        if not content:
+            raise CorpusError(f"{where}: empty section")
+        cites = parse_cites(sources, bibliography, where)
+        locator = f"§{n} {heading}"
+        label = "digest" if kind == "digest" else "profile" if kind == "profile" else "document"
+        citation = f"Counterpoint {label} “{title}”, {locator}"
+        if cites:
+            citation += ". Summarises: " + " ".join(c.text for c in cites)
+        passages.append(Passage(
+            id=passage_id(doc_id, locator, content), text=content, source=doc_id, side=side,  # type: ignore[arg-type]
+            kind=kind, title=title, locator=locator, citation=citation, cites=cites, section=heading,
+            embed_text=f"{title}. {heading}.\n{content}",
+        ))
+    return Document(doc_id, title, kind, side, str(path), passages, meta, preamble)
+
+
+def essay_document(essay: Essay, path: str) -> Document:
+    """Essay passages: one per body paragraph; an intro line ("X writes:") joins its block quote."""
+    passages: list[Passage] = []
+    paras = essay.paragraphs
+    head = [p for p in paras if p.kind in {"title", "meta"}]
+    groups: list[list] = []
+    if head:
+        groups.append(head)
+    pending: list = []
+    for p in paras:
+        if p.kind in {"title", "meta", "heading"}:
+            continue
+        if p.kind == "intro" or (p.text.endswith(":") and p.kind == "body"):
+            pending.append(p)
+            continue
+        groups.append(pending + [p])
+        pending = []
+    if pending:
+        groups.append(pending)
+    for group in groups:
+        start, end = group[0], group[-1]
+        text = essay.text[start.start: end.start + len(end.text)]
+        nums = tuple(p.number for p in group)
+        locator = f"¶{nums[0]}" if len(nums) == 1 else f"¶{nums[0]}–{nums[-1]}"
+        notes = tuple(essay.notes[n] for p in group for n in p.footnotes if n in essay.notes)
+        citation = f"{essay.citation}, {locator} (the contested essay)"
+        if notes:
+            citation += ". Essay's own notes: " + "; ".join(n.resolved for n in notes)
+        section = end.section if end.kind != "title" else "Title and publication data"
+        passages.append(Passage(
+            id=passage_id(essay.doc_id, locator, text), text=text, source=essay.doc_id, side="essay",
+            kind="essay", title=essay.title, locator=locator, citation=citation, footnotes=notes,
+            paragraphs=nums, section=section, embed_text=f"{section}.\n{text}",
+        ))
+    return Document(essay.doc_id, essay.title, "essay", "essay", path, passages,
+                    {"author": essay.author, "outlet": essay.outlet, "date": essay.date})
+
+
+def load_claims(path: Path, essay: Essay, bibliography: dict[str, Work], digest_ids: set[str]) -> list[Claim]:
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    claims, seen = [], set()
+    for entry in data:
+        cid = str(entry.get("id", ""))
+        where = f"{path.name} claim {cid or '?'}"
+        if not cid or cid in seen:
+            raise CorpusError(f"{where}: missing or duplicate id")
+        seen.add(cid)
+        verdict = entry.get("verdict")
+        if verdict not in VERDICTS:
+            raise CorpusError(f"{where}: verdict {verdict!r} is not one of {VERDICTS}")
+        par = int(entry["paragraph"])
+        quote = str(entry["quote"])
+        if quote not in essay.paragraph(par).text:
+            raise CorpusError(f"{where}: quote is not verbatim in ¶{par}")
+        for d in entry.get("digests") or []:
+            if d not in digest_ids:
+                raise CorpusError(f"{where}: unknown digest {d!r}")
+        works = tuple(entry.get("works") or ())
+        for w in works:
+            if w not in bibliography:
+                raise CorpusError(f"{where}: unknown work {w!r}")
+        fns = tuple(int(x) for x in entry.get("footnotes") or ())
+        claims.append(Claim(
+            id=cid, quote=quote, paragraph=par, footnotes=fns, verdict=verdict,
+            rationale=str(entry.get("rationale", "")).strip(), section=str(entry.get("section", "")),
+            digests=tuple(entry.get("digests") or ()), works=works,
+            citations=tuple(bibliography[w].citation for w in works),
+            figures=tuple(Figure(**{k: str(v) for k, v in f.items()}) for f in entry.get("figures") or ()),
+            dossier=entry.get("dossier"),
+            resolved_footnotes=tuple(essay.notes[n].resolved for n in fns if n in essay.notes),
+        ))
+    return claims
+
+
+def corpus_files(corpus_dir: Path, extra: Iterable[Path] = ()) -> list[Path]:
+    files = sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix in {".md", ".txt", ".yaml", ".yml"}
+                   and p.name != "FORMAT.md")
+    return files + sorted(extra)
+
+
+def fingerprint(files: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for p in files:
+        h.update(str(p.name).encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:32]
+
+
+def load_corpus(corpus_dir: Path) -> Corpus:
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist")
+    bib = load_bibliography(corpus_dir / "bibliography.yaml")
+    documents: list[Document] = []
+    essays: dict[str, Essay] = {}
+    for path in sorted((corpus_dir / "essay").glob("*.txt")):
+        essay = parse_essay(path.read_text(encoding="utf-8"), doc_id=f"essay:{path.stem}", bibliography=bib)
+        essays[essay.doc_id] = essay
+        documents.append(essay_document(essay, str(path)))
+    for sub, kind in (("references", "digest"), ("sources", "profile")):
+        for path in sorted((corpus_dir / sub).glob("*.md")):
+            documents.append(load_markdown_document(path, bib, "literature", kind))
+    digest_ids = {d.id for d in documents if d.kind in {"digest", "profile"}}
+    claims: list[Claim] = []
+    if essays:
+        main = next(iter(essays.values()))
+        claims = load_claims(corpus_dir / "claims.yaml", main, bib, digest_ids)
+    return Corpus(documents, bib, claims, essays)
+
+
+@lru_cache(maxsize=4)
+def cached_corpus(corpus_dir: str, stamp: str) -> Corpus:
+    return load_corpus(Path(corpus_dir))
+
+
+def with_quote(p: Passage, quote: str, score: float, marker: str) -> Passage:
+    return replace(p, quote=quote, score=round(float(score), 4), marker=marker)

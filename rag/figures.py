@@ -1,0 +1,106 @@
+"""Quantities in quotes, typed by what they count, so the two sides can be compared.
+
+Pure functions: ``extract`` finds figures like "750,000 trucks", "$376 million", "1933";
+``compare`` pairs essay and literature figures of the same kind that the question asks about.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .models import FigureComparison
+
+KINDS: dict[str, tuple[str, ...]] = {
+    "trucks": ("truck", "trucks", "jeep", "jeeps", "vehicle", "vehicles", "studebaker", "studebakers"),
+    "tanks": ("tank", "tanks"),
+    "tons": ("ton", "tons", "tonnes", "tonnage"),
+    "deaths": ("death", "deaths", "dead", "died", "killed", "victims", "executions", "executed", "shot"),
+    "people": ("people", "prisoners", "persons", "inmates", "deportees", "deported", "relocated", "peasants"),
+    "copies": ("copies", "copy"),
+    "factories": ("factories", "plants", "factory", "plant"),
+    "brigades": ("brigades", "brigade"),
+    "languages": ("languages", "language"),
+    "ships": ("ships", "ship"),
+    "percent": ("%", "percent", "per cent"),
+    "dollars": ("$", "dollars"),
+}
+WORD_KIND = {w: k for k, ws in KINDS.items() for w in ws}
+NUM = r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?"
+FIG_RE = re.compile(
+    rf"(?P<dollar>\$)?(?<![\w,.])(?P<num>{NUM})(?:\s*(?:–|-|to)\s*(?P<num2>{NUM}))?"
+    rf"(?P<scale>\s*(?:million|billion|thousand))?(?P<pct>\s*(?:%|percent|per cent))?"
+)
+YEAR_WORDS = {"when", "year", "years", "date", "begin", "began", "start", "started", "dates"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    kind: str
+    text: str
+    value: float
+    start: int
+
+
+def _value(num: str, scale: str | None) -> float:
+    v = float(num.replace(",", ""))
+    mult = {"million": 1e6, "billion": 1e9, "thousand": 1e3}
+    return v * mult.get((scale or "").strip(), 1)
+
+
+def extract(text: str) -> list[Quantity]:
+    out: list[Quantity] = []
+    for m in FIG_RE.finditer(text):
+        num = m.group("num")
+        scale = m.group("scale")
+        shown = m.group(0).strip()
+        kind = ""
+        if m.group("dollar"):
+            kind = "dollars"
+        elif m.group("pct"):
+            kind = "percent"
+        else:
+            after = text[m.end(): m.end() + 60]
+            words = re.findall(r"[A-Za-z]+", after)[:4]
+            for w in words:
+                k = WORD_KIND.get(w.lower())
+                if k:
+                    kind = k
+                    break
+            if not kind and re.fullmatch(r"1[89]\d\d|20\d\d", num) and not m.group("num2"):
+                kind = "year"
+        if kind:
+            out.append(Quantity(kind, shown, _value(num, scale), m.start()))
+    return out
+
+
+def asked_kinds(question: str) -> set[str]:
+    words = set(re.findall(r"[a-z%$]+", question.lower()))
+    kinds = {WORD_KIND[w] for w in words if w in WORD_KIND}
+    if words & YEAR_WORDS:
+        kinds.add("year")
+    if {"how", "many"} <= words or {"how", "much"} <= words:
+        kinds.add("*")
+    return kinds
+
+
+def compare(question: str, essay_quote: str, literature: list[tuple[str, str]]) -> list[FigureComparison]:
+    """Pair the essay quote's figures with the first literature quote giving the same kind.
+
+    ``literature`` is [(marker, quote)]. Only kinds the question asks about are compared, so a
+    question about trucks does not produce a comparison of years.
+    """
+    wanted = asked_kinds(question)
+    if not wanted:
+        return []
+    out: list[FigureComparison] = []
+    seen: set[str] = set()
+    for q in extract(essay_quote):
+        if q.kind in seen or not (q.kind in wanted or ("*" in wanted and q.kind != "year")):
+            continue
+        for marker, lq in literature:
+            match = next((x for x in extract(lq) if x.kind == q.kind), None)
+            if match:
+                out.append(FigureComparison(q.kind, q.text, match.text, "", "E1", marker, "extracted"))
+                seen.add(q.kind)
+                break
+    return out

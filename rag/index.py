@@ -1,0 +1,192 @@
+"""Stage 2: the index. Chroma (cosine) for vectors, BM25 for words, a passage store as the truth.
+
+Commit order makes indexing crash-safe and idempotent:
+1. embed and add only new passage ids to Chroma (ids are content hashes);
+2. atomically replace the passage store, then the manifest (os.replace);
+3. only then delete stale vectors from Chroma.
+A crash before step 2 leaves the previous store in force; vectors not in the store are ignored
+by every query, and collected on the next sync.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .lexical import BM25Index, tokenize
+from .models import Passage
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+STORE = "passages.jsonl"
+MANIFEST = "manifest.json"
+CHROMA_BATCH = 2000
+SIDES = ("essay", "literature")
+
+
+@dataclass(frozen=True)
+class SyncStats:
+    added: int
+    removed: int
+    kept: int
+    embedded: int
+
+    def __str__(self) -> str:
+        return f"{self.added} added, {self.removed} removed, {self.kept} unchanged ({self.embedded} embedded)"
+
+
+def atomic_write(path: Path, data: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def make_vectorstore(settings: Settings, embeddings):
+    """Factory seam: embedded Chroma by default, a Chroma server when RAG_CHROMA_URL is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from langchain_chroma import Chroma
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        u = urlparse(settings.chroma_url)
+        client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
+                                     ssl=u.scheme == "https", settings=chroma_settings)
+    else:
+        path = settings.home / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    return Chroma(collection_name=settings.collection, embedding_function=embeddings, client=client,
+                  collection_metadata={"hnsw:space": "cosine"})
+
+
+class Index:
+    """Passages by id, dense search per side, BM25 per side. Thread-safe for readers."""
+
+    def __init__(self, settings: Settings, embeddings):
+        self.settings = settings
+        self.embeddings = embeddings
+        self.home = Path(settings.home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._vs = None
+        self._lock = threading.RLock()
+        self.passages: dict[str, Passage] = {}
+        self.manifest: dict = {}
+        self._bm25: dict[str, BM25Index] = {}
+        self.reload()
+
+    # -- state -----------------------------------------------------------------
+    @property
+    def vectorstore(self):
+        if self._vs is None:
+            self._vs = make_vectorstore(self.settings, self.embeddings)
+        return self._vs
+
+    def reload(self) -> None:
+        store, man = self.home / STORE, self.home / MANIFEST
+        passages: dict[str, Passage] = {}
+        if store.exists() and man.exists():
+            with store.open(encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        p = Passage.from_dict(json.loads(line))
+                        passages[p.id] = p
+            self.manifest = json.loads(man.read_text(encoding="utf-8"))
+            if self.manifest.get("count") != len(passages):
+                log.warning("passage store and manifest disagree; the index will be rebuilt")
+                passages, self.manifest = {}, {}
+        else:
+            self.manifest = {}
+        with self._lock:
+            self.passages = passages
+            self._bm25 = {}
+
+    def bm25(self, side: str) -> BM25Index:
+        with self._lock:
+            if side not in self._bm25:
+                items = [p for p in self.passages.values() if p.side == side]
+                self._bm25[side] = BM25Index([p.id for p in items], [tokenize(p.embed_text or p.text) for p in items])
+            return self._bm25[side]
+
+    def count(self, side: str | None = None) -> int:
+        return sum(1 for p in self.passages.values() if side is None or p.side == side)
+
+    def get(self, pid: str) -> Passage:
+        return self.passages[pid]
+
+    # -- writing ---------------------------------------------------------------
+    def sync(self, passages: Sequence[Passage], fingerprint: str = "",
+             progress: Callable[[str, int, int], None] | None = None, extra: dict | None = None) -> SyncStats:
+        """Make the index hold exactly ``passages``; embed only ids it has never seen."""
+        with self._lock:
+            wanted = {p.id: p for p in passages}
+            vs = self.vectorstore
+            present = set(self._chroma_ids())
+            to_add = [p for pid, p in wanted.items() if pid not in present]
+            before = self.embeddings.calls
+            for i in range(0, len(to_add), CHROMA_BATCH):
+                batch = to_add[i: i + CHROMA_BATCH]
+                vs.add_texts([p.embed_text or p.text for p in batch],
+                             metadatas=[{"side": p.side, "source": p.source, "kind": p.kind} for p in batch],
+                             ids=[p.id for p in batch])
+                if progress:
+                    progress("embedding", min(i + CHROMA_BATCH, len(to_add)), len(to_add))
+            embedded = self.embeddings.calls - before
+            lines = "".join(json.dumps(p.to_dict() | {"embed_text": p.embed_text}, ensure_ascii=False) + "\n"
+                            for p in wanted.values())
+            atomic_write(self.home / STORE, lines)
+            manifest = {"version": 1, "model": getattr(self.embeddings, "name", ""), "fingerprint": fingerprint,
+                        "count": len(wanted), "sides": {s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES}}
+            manifest.update(extra or {})
+            atomic_write(self.home / MANIFEST, json.dumps(manifest, indent=1))
+            stale = [pid for pid in present if pid not in wanted]
+            for i in range(0, len(stale), CHROMA_BATCH):
+                vs.delete(ids=stale[i: i + CHROMA_BATCH])
+            old = set(self.passages)
+            self.passages = wanted
+            self.manifest = manifest
+            self._bm25 = {}
+            return SyncStats(added=len(set(wanted) - old), removed=len(old - set(wanted)),
+                             kept=len(set(wanted) & old), embedded=embedded)
+
+    def _chroma_ids(self) -> list[str]:
+        col = self.vectorstore._collection
+        ids: list[str] = []
+        total = col.count()
+        for off in range(0, total, 10000):
+            ids.extend(col.get(include=[], limit=10000, offset=off)["ids"])
+        return ids
+
+    # -- reading ---------------------------------------------------------------
+    def dense(self, vector: Sequence[float], side: str, k: int) -> list[tuple[str, float]]:
+        """(id, cosine similarity), best first; ids outside the committed store are skipped."""
+        n = self.count(side)
+        if n == 0 or k <= 0:
+            return []
+        res = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            list(vector), k=min(n, k + 8), filter={"side": side})
+        out = []
+        for doc, distance in res:
+            pid = doc.id or ""
+            if pid in self.passages:
+                out.append((pid, 1.0 - float(distance)))
+        return out[:k]
+
+    def lexical(self, tokens: Iterable[str], side: str, k: int) -> list[tuple[str, float]]:
+        return self.bm25(side).search(tokens, k)

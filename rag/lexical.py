@@ -1,0 +1,120 @@
+"""Lexical side: a deterministic tokenizer and BM25 (bm25s), as small pure functions.
+
+Numbers keep their value across spellings ("427,284" and "427284" are the same token), so
+figure questions match figure passages.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not now of off on once only or other our ours ourselves out over own same she
+should so some such than that the their theirs them themselves then there these they this those
+through to too under until up very was we were what when where which while who whom why will with
+would you your yours yourself yourselves also did does ever say says said tell told according
+""".split())
+
+_TOKEN_RE = re.compile(r"\d[\d,.]*\d|\d|[a-z]+")
+
+try:  # optional dependency: degrade to no stemming
+    import Stemmer  # type: ignore
+
+    _STEM = Stemmer.Stemmer("english").stemWord
+except Exception:  # pragma: no cover - exercised only without PyStemmer
+    _STEM = None
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _STEM(word) if _STEM else word
+
+
+def normalize_number(tok: str) -> str:
+    if "," in tok:
+        tok = tok.replace(",", "")
+    return tok.rstrip(".")
+
+
+# Irregular forms the Snowball stemmer leaves apart ("began" vs "begin", "sent" vs "send").
+IRREGULAR = {
+    "began": "begin", "begun": "begin", "sent": "send", "built": "build", "won": "win", "fought": "fight",
+    "gave": "give", "given": "give", "made": "make", "took": "take", "taken": "take", "led": "lead",
+    "wrote": "write", "written": "write", "spoke": "speak", "spoken": "speak", "knew": "know",
+    "known": "know", "thought": "think", "brought": "bring", "bought": "buy", "paid": "pay", "lost": "lose",
+    "died": "death", "dead": "death", "die": "death", "dying": "death", "deaths": "death",
+    "starvation": "famine", "starved": "famine", "hunger": "famine", "killed": "kill", "men": "man", "women": "woman",
+    "children": "child", "people": "people", "ussr": "soviet", "russia": "soviet", "russian": "soviet",
+    "america": "american", "americans": "american", "jeeps": "jeep", "trucks": "truck",
+    "criticise": "criticize", "criticised": "criticize", "criticism": "criticize", "collectivisation":
+    "collectivization", "dekulakisation": "dekulakization", "armour": "armor", "armoured": "armor",
+}
+
+
+def tokenize(text: str, stem: bool = True) -> list[str]:
+    """Lowercase, accent-folded content tokens; numbers normalised; stopwords dropped."""
+    out = []
+    for tok in _TOKEN_RE.findall(fold(text)):
+        if tok[0].isdigit():
+            out.append(normalize_number(tok))
+        elif tok not in STOPWORDS and len(tok) > 1:
+            tok = IRREGULAR.get(tok, tok)
+            out.append(_stem(tok) if stem else tok)
+    return out
+
+
+def idf(df: int, n: int) -> float:
+    """Lucene BM25 idf, always positive."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def bm25_term(tf: int, dl: int, avgdl: float, df: int, n: int, k1: float = 1.5, b: float = 0.75) -> float:
+    """Lucene BM25 score of one term in one document."""
+    if tf == 0:
+        return 0.0
+    return idf(df, n) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+
+
+class BM25Index:
+    """bm25s over pre-tokenised documents, with ids; rebuilt cheaply, saved beside Chroma."""
+
+    def __init__(self, ids: Sequence[str], token_lists: Sequence[list[str]]):
+        import bm25s
+
+        self.ids = list(ids)
+        self.df: Counter[str] = Counter()
+        for toks in token_lists:
+            self.df.update(set(toks))
+        self.n = len(self.ids)
+        self._bm25 = None
+        if self.n:
+            self._bm25 = bm25s.BM25(method="lucene")
+            self._bm25.index([list(t) for t in token_lists], show_progress=False)
+
+    def search(self, tokens: Iterable[str], k: int) -> list[tuple[str, float]]:
+        if not self._bm25 or k <= 0:
+            return []
+        q = [t for t in tokens if t in self.df]
+        if not q:
+            return []
+        import numpy as np
+
+        scores = self._bm25.get_scores(q)
+        top = np.argsort(-scores, kind="stable")[: min(k, self.n)]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def idf(self, token: str) -> float:
+        return idf(self.df.get(token, 0), max(self.n, 1))
+

@@ -1,0 +1,231 @@
+"""Typed evidence records that flow between the stages (PaperQA2 style).
+
+Everything is frozen: a stage that refines a record makes a new one with ``dataclasses.replace``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Side = Literal["essay", "literature"]
+VERDICTS = ("consistent", "needs-context", "disputed", "contradicted", "unverifiable")
+VERDICT_LABELS = {
+    "consistent": "Consistent with the literature",
+    "needs-context": "Partly right; needs context",
+    "disputed": "Disputed among historians",
+    "contradicted": "Contradicted by the literature",
+    "unverifiable": "Unverifiable or opinion",
+    "not-reviewed": "Not reviewed",
+}
+KIND_LABELS = {
+    "essay": "Contested source: the essay",
+    "digest": "Counterpoint digest (a summary of the works cited)",
+    "profile": "Source profile",
+    "primary": "Primary source",
+    "document": "User document",
+}
+
+
+@dataclass(frozen=True)
+class Work:
+    """A bibliography entry; ``citation`` is the full human-readable reference."""
+
+    key: str
+    title: str
+    author: str = ""
+    publisher: str = ""
+    year: str = ""
+    type: str = "book"
+    container: str = ""
+    volume: str = ""
+    pages: str = ""
+    url: str = ""
+    note: str = ""
+    confidence: str = ""
+
+    @property
+    def citation(self) -> str:
+        title = f"“{self.title}”" if self.type in {"article", "web", "review"} or self.container else f"*{self.title}*"
+        parts = [p for p in (self.author, title) if p]
+        if self.container:
+            parts.append(f"*{self.container}*" + (f" {self.volume}" if self.volume else ""))
+        tail = ", ".join(p for p in (self.publisher, self.year) if p)
+        if tail:
+            parts.append(tail)
+        if self.pages:
+            parts.append(self.pages)
+        if self.url:
+            parts.append(self.url)
+        return ". ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class Cite:
+    """One work cited by a passage, with the locator inside that work (if the source gives one)."""
+
+    key: str
+    citation: str
+    locator: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.citation.rstrip('.')}, {self.locator}." if self.locator else self.citation
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """An essay footnote, with Ibid. chains resolved to the work and pages."""
+
+    number: int
+    raw: str
+    work: str
+    pages: str = ""
+    key: str = ""  # bibliography key, when the work is in the bibliography
+    ibid_of: int | None = None  # the note an Ibid. resolved through
+
+    @property
+    def resolved(self) -> str:
+        base = self.work + (f", {self.pages}" if self.pages else "")
+        return f"[{self.number}] {base}" + (f" (Ibid., via note {self.ibid_of})" if self.ibid_of else "")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit: an essay paragraph or a section of a digest/profile/document.
+
+    ``quote`` is the verbatim span of ``text`` shown to the reader; ``verify`` checks it.
+    """
+
+    id: str
+    text: str
+    source: str  # document id
+    side: Side
+    kind: str  # essay | digest | profile | primary | document
+    title: str  # document title
+    locator: str  # "¶39" or "§2 Trucks and jeeps" or "p. 4"
+    citation: str  # full citation of the passage itself
+    cites: tuple[Cite, ...] = ()
+    footnotes: tuple[Footnote, ...] = ()
+    paragraphs: tuple[int, ...] = ()
+    section: str = ""
+    embed_text: str = ""
+    quote: str = ""
+    score: float = 0.0
+    marker: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("embed_text", None)
+        d["kind_label"] = self.kind_label
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        d["cites"] = tuple(Cite(**c) for c in d.get("cites", ()))
+        d["footnotes"] = tuple(Footnote(**f) for f in d.get("footnotes", ()))
+        d["paragraphs"] = tuple(d.get("paragraphs", ()))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Figure:
+    kind: str
+    essay: str
+    literature: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A reviewed claim of the essay: a verbatim quote, a verdict and what it rests on."""
+
+    id: str
+    quote: str
+    paragraph: int
+    footnotes: tuple[int, ...]
+    verdict: str
+    rationale: str
+    section: str = ""
+    digests: tuple[str, ...] = ()
+    works: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()  # full citations of ``works``
+    figures: tuple[Figure, ...] = ()
+    dossier: int | None = None
+    resolved_footnotes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FigureComparison:
+    """Two quantities of the same kind, one per side, e.g. trucks: 750,000 vs 427,284."""
+
+    kind: str
+    essay: str
+    literature: str
+    note: str = ""
+    essay_marker: str = ""
+    literature_marker: str = ""
+    source: str = "review"  # review (from a reviewed claim) | extracted (from the quotes)
+
+    @property
+    def text(self) -> str:
+        lit = self.literature + (f" ({self.note})" if self.note else "")
+        return f"{self.kind}: essay {self.essay} · literature {lit}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    resolved_question: str
+    abstained: bool
+    essay: tuple[Passage, ...] = ()
+    literature: tuple[Passage, ...] = ()
+    verdict: str | None = None
+    claim: Claim | None = None
+    summary: str = ""
+    figures: tuple[FigureComparison, ...] = ()
+    covered_topics: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    dropped_sentences: int = 0
+    synthesis: str = ""
+
+    @property
+    def rationale(self) -> str:
+        return self.claim.rationale if self.claim else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "resolved_question": self.resolved_question,
+            "abstained": self.abstained,
+            "verdict": self.verdict,
+            "verdict_label": VERDICT_LABELS.get(self.verdict or "", None),
+            "rationale": self.rationale,
+            "claim": self.claim.to_dict() if self.claim else None,
+            "summary": self.summary,
+            "essay": [p.to_dict() for p in self.essay],
+            "literature": [p.to_dict() for p in self.literature],
+            "figures": [asdict(f) | {"text": f.text} for f in self.figures],
+            "covered_topics": list(self.covered_topics),
+            "suggestions": list(self.suggestions),
+            "notices": list(self.notices),
+            "dropped_sentences": self.dropped_sentences,
+            "synthesis": self.synthesis,
+        }
+
+    def to_json(self, **kw: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kw)
+
+    def to_markdown(self) -> str:
+        from .render import answer_markdown
+
+        return answer_markdown(self)

@@ -1,0 +1,61 @@
+"""Plain-text renderings of answers and claims (Markdown for export and the CLI)."""
+from __future__ import annotations
+
+from .models import VERDICT_LABELS, Answer, Claim, Passage
+
+
+def _passage_md(p: Passage) -> str:
+    lines = [f"- **[{p.marker}]** “{p.quote}”", f"  - *{p.kind_label}* — {p.title}, {p.locator}"]
+    if p.side == "essay":
+        for n in p.footnotes:
+            lines.append(f"  - Essay's note {n.resolved}")
+    else:
+        for c in p.cites:
+            lines.append(f"  - {c.text}")
+    return "\n".join(lines)
+
+
+def answer_markdown(a: Answer) -> str:
+    out = [f"## {a.question}", ""]
+    if a.resolved_question != a.question:
+        out += [f"*Read as:* {a.resolved_question}", ""]
+    if a.abstained:
+        out += ["**Not covered.**", "", a.summary, ""]
+        if a.suggestions:
+            out += ["Try:", *[f"- {s}" for s in a.suggestions], ""]
+        return "\n".join(out)
+    if a.verdict:
+        out += [f"**Assessment: {a.verdict}** ({VERDICT_LABELS[a.verdict]}) — reviewed claim {a.claim.id}.",
+                "", a.rationale, ""]
+    if a.figures:
+        out += ["**Figures side by side**", ""]
+        out += [f"- {f.kind}: essay **{f.essay}** [{f.essay_marker}] · literature **{f.literature}**"
+                + (f" [{f.literature_marker}]" if f.literature_marker else "") + (f" ({f.note})" if f.note else "")
+                for f in a.figures]
+        out.append("")
+    out += ["### The essay claims (contested source)", ""]
+    out += [_passage_md(p) for p in a.essay] or ["- The essay does not address this directly."]
+    out += ["", "### Mainstream literature says", ""]
+    out += [_passage_md(p) for p in a.literature] or ["- Nothing in the reference corpus."]
+    if a.synthesis:
+        out += ["", "### Written comparison (checked)", "", a.synthesis]
+    for n in a.notices:
+        out += ["", f"> {n}"]
+    return "\n".join(out) + "\n"
+
+
+def claim_markdown(c: Claim) -> str:
+    out = [f"### {c.id} — {c.verdict} ({VERDICT_LABELS[c.verdict]})", "",
+           f"> “{c.quote}” (essay ¶{c.paragraph}" + (f"; notes {', '.join(map(str, c.footnotes))}" if c.footnotes else "") + ")",
+           "", c.rationale, ""]
+    for f in c.figures:
+        out.append(f"- {f.kind}: essay {f.essay} · literature {f.literature}" + (f" ({f.note})" if f.note else ""))
+    if c.resolved_footnotes:
+        out += ["", "Essay's notes: " + "; ".join(c.resolved_footnotes)]
+    if c.citations:
+        out += ["", "Rests on:", *[f"- {x}" for x in c.citations]]
+    return "\n".join(out) + "\n"
+
+
+def claims_report(claims: list[Claim]) -> str:
+    return "# Counterpoint: reviewed claims of “Poison Partners”\n\n" + "\n".join(claim_markdown(c) for c in claims)

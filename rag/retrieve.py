@@ -1,0 +1,81 @@
+"""Stage 3: hybrid retrieval, run once per side so the literature is never crowded out.
+
+BM25 and dense rankings are fused by reciprocal rank (RRF); the dense cosine is kept for the
+abstention decision because RRF scores are rank-based and say nothing about relevance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from .index import Index
+from .lexical import tokenize
+from .models import Passage
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float  # fused RRF score
+    dense: float  # cosine similarity (0 when the dense side did not return it)
+    lexical: float  # BM25 score (0 when absent)
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None) -> dict[str, float]:
+    """Reciprocal-rank fusion: sum of w / (k + rank) over the rankings an id appears in (rank from 1)."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, pid in enumerate(ranking, 1):
+            scores[pid] = scores.get(pid, 0.0) + w / (k + rank)
+    return scores
+
+
+class HybridRetriever:
+    def __init__(self, index: Index, embeddings, candidates: int = 20, rrf_k: int = 60):
+        self.index = index
+        self.embeddings = embeddings
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+
+    def embed(self, query: str) -> list[float]:
+        return self.embeddings.embed_query(query)
+
+    def search(self, query: str, side: str, k: int, vector: Sequence[float] | None = None,
+               tokens: list[str] | None = None, mode: str = "hybrid") -> list[Hit]:
+        """mode: hybrid | dense | bm25 (the last two exist for baselines and ablations)."""
+        dense: list[tuple[str, float]] = []
+        lex: list[tuple[str, float]] = []
+        if mode in {"hybrid", "dense"}:
+            dense = self.index.dense(vector if vector is not None else self.embed(query), side, self.candidates)
+        if mode in {"hybrid", "bm25"}:
+            lex = self.index.lexical(tokens if tokens is not None else tokenize(query), side, self.candidates)
+        fused = rrf([[i for i, _ in dense], [i for i, _ in lex]], self.rrf_k)
+        dmap, lmap = dict(dense), dict(lex)
+        order = sorted(fused, key=lambda i: (-fused[i], -dmap.get(i, 0.0), i))
+        return [Hit(self.index.get(i), fused[i], dmap.get(i, 0.0), lmap.get(i, 0.0)) for i in order[:k]]
+
+
+class CounterpointRetriever(BaseRetriever):
+    """LangChain face of the hybrid retriever: documents from both sides, side in metadata."""
+
+    hybrid: HybridRetriever
+    k: int = 4
+    sides: tuple[str, ...] = ("essay", "literature")
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        vector = self.hybrid.embed(query)
+        docs = []
+        for side in self.sides:
+            for h in self.hybrid.search(query, side, self.k, vector=vector):
+                p = h.passage
+                docs.append(Document(page_content=p.text, id=p.id, metadata={
+                    "side": p.side, "kind": p.kind, "source": p.source, "title": p.title,
+                    "locator": p.locator, "citation": p.citation, "score": h.score, "dense": h.dense}))
+        return docs
