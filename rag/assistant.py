@@ -35,7 +35,8 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings | None = None, *, corpus_dir: str | Path | None = None,
-                 home: str | Path | None = None, embeddings=None, auto_index: bool = True):
+                 home: str | Path | None = None, embeddings=None, auto_index: bool = True,
+                 chat_model=None):
         base = settings or Settings.from_env()
         over = {}
         if corpus_dir is not None:
@@ -46,6 +47,7 @@ class Assistant:
         self.embeddings = embeddings or get_embeddings(self.settings)
         self._corpus: Corpus | None = None
         self._claim_vecs: tuple[str, list[str], np.ndarray] | None = None
+        self._chat_model = chat_model  # a LangChain chat model; None = from settings.llm (default none)
         self._lock = threading.RLock()
         self.index = Index(self.settings, self.embeddings)
         self.retriever = HybridRetriever(self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k)
@@ -80,7 +82,22 @@ class Assistant:
                 self.index.sync([], fingerprint="")
             stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress)
             log.info("index synced: %s", stats)
+            self.export_encoder()
             return stats
+
+    def export_encoder(self) -> bool:
+        """Export the lean ONNX query encoder next to the index (needs torch; done at index time)."""
+        if self.settings.encoder not in {"auto", "onnx"}:
+            return False
+        try:
+            from .onnx_encoder import ensure_exported
+        except ImportError:
+            return False
+        try:
+            return ensure_exported(self.settings.home)
+        except Exception as exc:  # export is an optimisation: never fail indexing for it
+            log.warning("ONNX export failed (%s); queries will use sentence-transformers", exc)
+            return False
 
     # -- asking ----------------------------------------------------------------
     def check_question(self, question: str) -> str:
@@ -151,7 +168,22 @@ class Assistant:
             sims = dict(zip(ids, (mat @ np.asarray(vector, dtype=np.float32)).tolist())) if ids else {}
             answer = compose(q, resolved, essay_hits, lit_hits, self.corpus.claims, self.idf, s.top_k,
                              claim_sims=sims)
-        return verify(answer, self.index.passages.get)
+        answer = verify(answer, self.index.passages.get)
+        model = self.chat_model
+        if model is not None and not answer.abstained:
+            from .synthesis import synthesize
+
+            answer = verify(synthesize(answer, model, timeout=self.settings.llm_timeout), self.index.passages.get)
+        return answer
+
+    @property
+    def chat_model(self):
+        """The LLM for optional synthesis: given at construction, else built from settings.llm."""
+        if self._chat_model is None and self.settings.llm != "none":
+            from .llm import get_chat_model
+
+            self._chat_model = get_chat_model(self.settings)
+        return self._chat_model
 
     # -- claims and sources ----------------------------------------------------
     def claims(self, verdict: str | None = None) -> list[Claim]:

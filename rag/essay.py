@@ -102,20 +102,26 @@ def _tokens(s: str) -> set[str]:
 
 
 def match_work(work: str, bibliography: dict[str, Work]) -> str:
-    """Best bibliography key for a footnote's work string (title words, then surname)."""
+    """Best bibliography key for a footnote's work string.
+
+    The first author's surname plus any shared title word decides (year breaks ties); without
+    a surname match (a misspelt name), most of the title's words must match.
+    """
+    wt, low = _tokens(work), _norm(work).lower()
     best, best_score = "", 0.0
-    wt = _tokens(work)
     for key, w in bibliography.items():
         tt = _tokens(w.title)
         if not tt:
             continue
-        overlap = len(wt & tt) / len(tt)
-        surname = (w.author.split(",")[0].split()[-1].lower() if w.author else "")
-        if surname and surname in _norm(work).lower():
-            overlap += 0.3
-        if overlap > best_score:
-            best, best_score = key, overlap
-    return best if best_score >= 0.6 else ""
+        shared = len(wt & tt)
+        surname = w.author.split(",")[0].split()[-1].lower() if w.author else ""
+        if surname and re.search(rf"\b{re.escape(surname)}\b", low) and shared:
+            score = 1.0 + shared / len(tt) + (0.5 if w.year and w.year in work else 0.0)
+        else:
+            score = shared / len(tt) if shared / len(tt) >= 0.6 else 0.0
+        if score > best_score:
+            best, best_score = key, score
+    return best
 
 
 def parse_essay(text: str, doc_id: str = "essay", bibliography: dict[str, Work] | None = None,

@@ -1,0 +1,138 @@
+"""Integrity of the corpus (issue: Corpus): claims verbatim, citations resolvable, [L] hedged."""
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rag.corpus import CITE_RE, load_corpus
+from rag.models import VERDICTS
+from rag.sentences import sentence_spans
+
+from .conftest import CORPUS
+
+HEDGES = ("uncertain", "unverified", "not verified", "could not be verified", "not been verified",
+          "not checked", "no source", "not found", "unconfirmed", "not confirmed")
+URL_RE = re.compile(r"https?://|www\.", re.I)
+DOSSIER_COUNTS = {"consistent": 6, "needs-context": 24, "disputed": 4, "contradicted": 11, "unverifiable": 5}
+
+
+def digests(corpus, kind=None):
+    return [d for d in corpus.documents if d.kind in ({kind} if kind else {"digest", "profile"})]
+
+
+def test_corpus_loads(corpus):
+    assert len(digests(corpus, "digest")) >= 20
+    assert len(digests(corpus, "profile")) >= 15
+    assert len(corpus.claims) >= 45
+
+
+def test_every_claim_quote_is_verbatim_in_its_paragraph(corpus):
+    essay = next(iter(corpus.essays.values()))
+    for c in corpus.claims:
+        assert c.quote in essay.paragraph(c.paragraph).text, c.id
+        assert c.quote.strip() == c.quote and len(c.quote) > 15, c.id
+        assert all(1 <= n <= 34 for n in c.footnotes), c.id
+
+
+def test_claims_reference_existing_digests_and_works(corpus):
+    ids = {d.id for d in digests(corpus)}
+    for c in corpus.claims:
+        assert c.digests, f"{c.id} rests on no digest"
+        assert set(c.digests) <= ids, c.id
+        assert c.works and set(c.works) <= set(corpus.bibliography), c.id
+        assert c.verdict in VERDICTS and c.rationale, c.id
+
+
+def test_verdict_counts_match_the_dossier(corpus):
+    """One verdict per dossier claim number (split claims keep their claim's verdict)."""
+    by_number = {}
+    for c in corpus.claims:
+        assert c.dossier is not None, c.id
+        by_number.setdefault(c.dossier, set()).add(c.verdict)
+    assert sorted(by_number) == list(range(1, 51))
+    assert all(len(v) == 1 for v in by_number.values())
+    assert Counter(next(iter(v)) for v in by_number.values()) == DOSSIER_COUNTS
+
+
+def test_every_passage_cites_a_work_in_the_bibliography(corpus):
+    for d in digests(corpus):
+        assert d.passages, d.id
+        for p in d.passages:
+            assert p.cites, f"{d.id} {p.locator} cites no work"
+            assert all(c.key in corpus.bibliography for c in p.cites)
+
+
+def test_every_cited_work_is_in_the_bibliography():
+    bib = yaml.safe_load((CORPUS / "bibliography.yaml").read_text(encoding="utf-8"))
+    for path in list((CORPUS / "references").glob("*.md")) + list((CORPUS / "sources").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        for key, _ in CITE_RE.findall(text):
+            assert key in bib, f"{path.name}: [@{key}]"
+        works = yaml.safe_load(text.split("---")[1]).get("works") or []
+        assert set(works) <= set(bib), path.name
+
+
+def test_no_web_address_except_official_public_domain():
+    for path in CORPUS.rglob("*"):
+        if path.suffix not in {".md", ".yaml", ".txt"} or path.name == "FORMAT.md" or "essay" in path.parts:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if URL_RE.search(line):
+                assert "https://history.state.gov/" in line and path.name == "bibliography.yaml", (path.name, line)
+
+
+def test_digests_say_they_are_summaries_and_have_the_right_size(corpus):
+    for d in digests(corpus):
+        assert "summary, written for the Counterpoint project" in d.preamble, d.id
+        words = sum(len(p.text.split()) for p in d.passages)
+        if d.kind == "digest":
+            assert 250 <= words <= 900, (d.id, words)
+
+
+L_ITEMS = yaml.safe_load((Path(__file__).parent / "fixtures" / "l_items.yaml").read_text(encoding="utf-8"))
+
+
+def _texts(corpus):
+    for d in digests(corpus):
+        for p in d.passages:
+            yield f"{d.id} {p.locator}", p.text
+    for c in corpus.claims:
+        yield f"claim {c.id}", c.rationale
+
+
+@pytest.mark.parametrize("item", L_ITEMS, ids=[i["text"] for i in L_ITEMS])
+def test_uncertain_figures_are_worded_as_uncertain(corpus, item):
+    needle = item["text"]
+    for where, text in _texts(corpus):
+        for s, e in sentence_spans(text):
+            sent = text[s:e]
+            if needle in sent:
+                assert any(h in sent.lower() for h in HEDGES), f"{where}: [L] {needle!r} not hedged: {sent}"
+
+
+def test_coverage_every_checkable_paragraph_is_reviewed(corpus):
+    essay = next(iter(corpus.essays.values()))
+    cov = yaml.safe_load((CORPUS / "coverage.yaml").read_text(encoding="utf-8"))
+    exceptions = {e["paragraph"]: e["reason"] for e in cov["exceptions"]}
+    assert all(len(r) > 20 for r in exceptions.values()), "every exception needs a reason"
+    reviewed = {c.paragraph for c in corpus.claims}
+    for p in essay.paragraphs:
+        if p.number < 4:
+            continue
+        assert (p.number in reviewed) != (p.number in exceptions), f"¶{p.number}: reviewed xor excepted"
+        if p.number in exceptions:
+            assert p.kind in {"heading", "intro"} or p.text.endswith(":"), f"¶{p.number} has prose"
+
+
+def test_claim_figures_occur_in_the_essay_quote_and_the_literature(corpus):
+    texts = {d.id: " ".join(p.text for p in d.passages) for d in digests(corpus)}
+    for c in corpus.claims:
+        for f in c.figures:
+            assert f.essay in c.quote, (c.id, f.essay)
+            if "verified" in f.literature or not re.search(r"\d", f.literature):
+                continue
+            nums = re.findall(r"\d[\d,.]*\d|\d", f.literature)
+            body = " ".join(texts[d] for d in c.digests)
+            assert any(n in body for n in nums), (c.id, f.literature)
