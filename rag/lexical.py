@@ -81,10 +81,10 @@ def idf(df: int, n: int) -> float:
 
 
 def bm25_term(tf: int, dl: int, avgdl: float, df: int, n: int, k1: float = 1.5, b: float = 0.75) -> float:
-    """Lucene BM25 score of one term in one document."""
+    """Lucene (8+) BM25 score of one term in one document: no (k1 + 1) factor."""
     if tf == 0:
         return 0.0
-    return idf(df, n) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+    return idf(df, n) * tf / (tf + k1 * (1 - b + b * dl / avgdl))
 
 
 class BM25Index:

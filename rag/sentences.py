@@ -25,7 +25,7 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in END_RE.finditer(text):
-        seg_so_far = text[start: m.start()]
+        seg_so_far = text[start: m.end()]
         if seg_so_far.count("“") > seg_so_far.count("”"):
             continue  # inside a quotation: the sentence ends after the closing quote
         if text[m.start()] == ".":
