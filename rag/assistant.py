@@ -117,6 +117,15 @@ class Assistant:
         vocab_e, vocab_l = self.index.bm25("essay").df, self.index.bm25("literature").df
         return sum(1 for t in toks if t in vocab_e or t in vocab_l) / len(toks)
 
+    def relevance(self, hits, question: str, dense: bool = True) -> float:
+        """Calibrated relevance for abstention: the best dense cosine over both sides, minus a
+        penalty for the share of the question's words the corpus never uses (calibrated on the
+        gold set's dev split; see eval/README.md). Without dense scores (BM25 ablation) only the
+        word coverage counts."""
+        cov = self.coverage(question)
+        best = max([h.dense for h in hits] or [0.0]) if dense else 0.7
+        return best - self.settings.coverage_weight * (1.0 - cov)
+
     def idf(self, token: str) -> float:
         return max(self.index.bm25("literature").idf(token), self.index.bm25("essay").idf(token))
 
@@ -151,21 +160,21 @@ class Assistant:
             self._claim_vecs = (key, ids, mat)
             return ids, mat
 
-    def ask(self, question: str, history: Iterable[str] | None = None) -> Answer:
+    def ask(self, question: str, history: Iterable[str] | None = None, *, retrieval: str = "hybrid") -> Answer:
+        """``retrieval`` (hybrid | bm25 | dense) exists for ablations and baselines."""
         q = self.check_question(question)
         resolved = resolve(q, list(history or []))
-        vector = self.retriever.embed(resolved)
-        essay_hits, lit_hits = self.retrieve(resolved, vector=vector)
-        best = max([h.dense for h in essay_hits + lit_hits] or [0.0])
-        cov = self.coverage(q if resolved == q else resolved)
+        vector = self.retriever.embed(resolved) if retrieval != "bm25" else None
+        essay_hits, lit_hits = self.retrieve(resolved, mode=retrieval, vector=vector)
         s = self.settings
-        if best < s.min_relevance or cov < s.min_lexical:
-            reason = ("the corpus has no passage close to this question."
-                      if best < s.min_relevance else "most of the question's words do not occur in the corpus.")
-            answer = abstain(q, resolved, self.corpus.topics(), reason)
+        relevance = self.relevance(essay_hits + lit_hits, q if resolved == q else resolved,
+                                   dense=vector is not None)
+        if relevance < s.min_relevance:
+            answer = abstain(q, resolved, self.corpus.topics(), "the corpus has no passage close to this question.")
         else:
             ids, mat = self.claim_vectors()
-            sims = dict(zip(ids, (mat @ np.asarray(vector, dtype=np.float32)).tolist())) if ids else {}
+            sims = dict(zip(ids, (mat @ np.asarray(vector, dtype=np.float32)).tolist())) \
+                if ids and vector is not None else {}
             answer = compose(q, resolved, essay_hits, lit_hits, self.corpus.claims, self.idf, s.top_k,
                              claim_sims=sims)
         answer = verify(answer, self.index.passages.get)

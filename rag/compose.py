@@ -118,6 +118,13 @@ def _literature_order(hits: Sequence[Hit], claim: Claim | None, boost: float = 0
     return sorted(hits, key=lambda h: -(h.score + (boost if h.passage.source in wanted else 0.0)))
 
 
+def proper_nouns(question: str) -> list[str]:
+    """Capitalised words after the first ("Who is John Mosier?" -> John, Mosier): names the
+    essay may mention even when the passage is not semantically close to the question."""
+    words = re.findall(r"[A-Za-z][\w’'-]+", question)[1:]
+    return [w for w in words if w[0].isupper() and len(w) > 2 and w.lower() not in {"the", "and", "did", "was"}]
+
+
 def abstain(question: str, resolved: str, topics: Sequence[str], reason: str) -> Answer:
     listed = "; ".join(topics[:12])
     summary = (f"Not covered: {reason} Counterpoint answers questions about the essay “Poison Partners” "
@@ -136,8 +143,10 @@ def compose(question: str, resolved: str, essay_hits: Sequence[Hit], lit_hits: S
     essay_sel = list(essay_hits)
     if claim is not None and claim_rank > 0:
         essay_sel.insert(0, essay_sel.pop(claim_rank))
+    names = proper_nouns(question)
     essay_sel = [h for i, h in enumerate(essay_sel)
-                 if (i == 0 and claim is not None) or h.dense >= essay_min_dense][:top_k]
+                 if (i == 0 and claim is not None) or h.dense >= essay_min_dense
+                 or any(n in h.passage.text for n in names)][:top_k]
 
     essay: list[Passage] = []
     for i, h in enumerate(essay_sel, 1):

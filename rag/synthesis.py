@@ -186,8 +186,8 @@ def _available(p: Passage) -> set[tuple[str, Decimal]]:
 
 
 def _clean(sentence: str) -> str:
-    s = re.sub(r"\s+", " ", sentence).strip()
-    s = re.sub(r"\s+([.,;:!?…])", r"\1", s)
+    s = re.sub(r"[ \t\r\n\f\v]+", " ", sentence).strip()  # keeps no-break spaces: "750\u202f000"
+    s = re.sub(r" ([.,;:!?…])", r"\1", s)
     s = re.sub(r"\(\s*\)", "", s)
     return s.strip()
 
