@@ -107,6 +107,7 @@ def _llamacpp_chat_class():
         _llama: Any = PrivateAttr(default=None)
 
         def model_post_init(self, __context: Any) -> None:
+            super().model_post_init(__context)
             from llama_cpp import Llama
 
             self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, verbose=False)
@@ -116,7 +117,9 @@ def _llamacpp_chat_class():
             return "llama-cpp-local"
 
         def _payload(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
-            return [{"role": roles.get(m.type, "user"), "content": m.text} for m in messages]
+            from .synthesis import message_text
+
+            return [{"role": roles.get(m.type, "user"), "content": message_text(m)} for m in messages]
 
         def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
             out = self._llama.create_chat_completion(messages=self._payload(messages), stop=stop,

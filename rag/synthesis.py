@@ -14,6 +14,7 @@ Passages go into the prompt as escaped, quoted data blocks; the rules live only 
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import html
 import logging
@@ -355,7 +356,8 @@ def _call(fn: Callable[[], Any], timeout: float) -> Any:
         finally:
             done.set()
 
-    threading.Thread(target=work, name="counterpoint-llm", daemon=True).start()
+    ctx = contextvars.copy_context()  # keep LangChain callbacks/tracing context in the worker thread
+    threading.Thread(target=ctx.run, args=(work,), name="counterpoint-llm", daemon=True).start()
     if not done.wait(timeout):
         raise TimeoutError(f"no answer within {timeout:g} s")
     if "error" in box:
@@ -413,7 +415,8 @@ def stream_synthesis(answer: Answer, model, timeout: float = 60.0,
         except BaseException as exc:  # noqa: BLE001 - reported to the consumer
             q.put(("error", exc))
 
-    threading.Thread(target=work, name="counterpoint-llm-stream", daemon=True).start()
+    ctx = contextvars.copy_context()
+    threading.Thread(target=ctx.run, args=(work,), name="counterpoint-llm-stream", daemon=True).start()
     deadline = time.monotonic() + timeout
     parts: list[str] = []
     try:

@@ -86,7 +86,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.server.requests.append(body)
-        self.server.headers_seen.append(dict(self.headers))
+        self.server.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
         if self.path.rstrip("/") != "/v1/chat/completions":
             return self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
         if self.server.mode == "error":
@@ -190,6 +190,37 @@ def test_ollama_backend_builds_without_a_server():
     assert m.model == "llama3.1:8b" and m.base_url == "http://127.0.0.1:11434"
 
 
+def test_llamacpp_backend_over_a_stand_in_llama_cpp(monkeypatch, tmp_path):
+    """The llama_cpp adapter (invoke and stream) with a stand-in for the compiled library."""
+    import types
+
+    class Llama:
+        def __init__(self, model_path, **kw):
+            self.model_path, self.calls = model_path, []
+
+        def create_chat_completion(self, messages, stream=False, **kw):
+            self.calls.append(messages)
+            if not stream:
+                return {"choices": [{"message": {"role": "assistant", "content": CANNED}}]}
+            return iter([{"choices": [{"delta": {"content": piece}}]} for piece in re.findall(r"\S+\s*", CANNED)])
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=Llama))
+    with pytest.raises(ValueError, match="RAG_GGUF_PATH"):
+        get_chat_model(Settings(llm="llamacpp"))
+    with pytest.raises(FileNotFoundError):
+        get_chat_model(Settings(llm="llamacpp", gguf_path=str(tmp_path / "missing.gguf")))
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    model = get_chat_model(Settings(llm="llamacpp", gguf_path=str(gguf)))
+    a = answer()
+    check_kept(synthesize(a, model, timeout=5), a)
+    items = list(stream_synthesis(a, model, timeout=5))
+    assert "".join(items[:-1]) == CANNED
+    check_kept(items[-1], a)
+    sent = model._llama.calls[0]
+    assert sent[0] == {"role": "system", "content": SYSTEM_RULES} and sent[1]["role"] == "user"
+
+
 # -- end to end against the server -------------------------------------------------------
 
 
@@ -202,7 +233,7 @@ def test_synthesize_against_an_openai_compatible_server(server):
     assert req["model"] == "test" and not req.get("stream")
     assert req["messages"][0] == {"role": "system", "content": SYSTEM_RULES}
     assert req["messages"][1]["role"] == "user" and '<passage marker="L1"' in req["messages"][1]["content"]
-    assert server.headers_seen[-1].get("Authorization") == "Bearer not-needed"
+    assert server.headers_seen[-1].get("authorization") == "Bearer not-needed"
 
 
 def test_stream_synthesis_against_an_openai_compatible_server(server):
@@ -228,7 +259,8 @@ def test_http_500_falls_back_to_the_extractive_answer(server):
     for res in (out, final):
         verify(res)
         assert res.synthesis == "" and res.essay == a.essay and res.verdict == a.verdict
-        assert res.notices[-1].startswith("The language model did not answer (InternalServerError")
+        assert res.notices[-1].startswith("The language model did not answer (")
+        assert "500" in res.notices[-1] and "the model crashed" in res.notices[-1]
         assert res.notices[-1].endswith("showing the extractive answer.")
     assert len(server.requests) == 2  # max_retries=0: one request per call
 
