@@ -11,7 +11,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .compose import abstain, compose
-from .corpus import Corpus, corpus_files, fingerprint, load_corpus
+from .corpus import Corpus, Document, corpus_files, fingerprint, load_corpus
+from .docstore import AddReport, load_stored, store_document
+from .ingest import IngestError, load_document
 from .embeddings import get_embeddings
 from .followup import resolve
 from .index import Index, SyncStats
@@ -66,7 +68,12 @@ class Assistant:
         return corpus_files(self.settings.corpus_dir)
 
     def passages(self) -> list[Passage]:
-        return self.corpus.passages
+        """Everything indexed: the bundled corpus plus the user documents in force."""
+        return self.corpus.passages + [p for d in self.user_documents() for p in d.passages]
+
+    @property
+    def main_essay_id(self) -> str:
+        return next(iter(self.corpus.essays), "")
 
     def ensure_index(self, rebuild: bool = False,
                      progress: Callable[[str, int, int], None] | None = None) -> SyncStats | None:
@@ -78,12 +85,82 @@ class Assistant:
             if not rebuild and man.get("fingerprint") == fp and man.get("model") == model and self.index.count():
                 return None
             self._corpus = None
+            entries = man.get("documents", [])
             if rebuild:
-                self.index.sync([], fingerprint="")
-            stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress)
+                self.index.sync([], fingerprint="", extra={"documents": entries})
+            stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress,
+                                    extra={"documents": entries})
             log.info("index synced: %s", stats)
             self.export_encoder()
             return stats
+
+    # -- user documents --------------------------------------------------------
+    @property
+    def documents_dir(self) -> Path:
+        return self.settings.documents_dir
+
+    def user_documents(self) -> list[Document]:
+        return [load_stored(self.documents_dir / e["file"]) for e in self.index.manifest.get("documents", [])]
+
+    def documents(self) -> list[dict]:
+        """Every indexed document: bundled ones and user-added ones, with passage counts."""
+        rows = [{"id": d.id, "title": d.title, "kind": d.kind, "side": d.side, "passages": len(d.passages),
+                 "origin": "bundled"} for d in self.corpus.documents]
+        for e in self.index.manifest.get("documents", []):
+            rows.append({**{k: e[k] for k in ("id", "title", "kind", "side", "passages")}, "origin": "user",
+                         "file": e.get("name", "")})
+        return rows
+
+    def add(self, paths: Iterable[str | Path], side: str = "literature", flags: dict | None = None,
+            progress: Callable[[str, int, int], None] | None = None,
+            names: Iterable[str] | None = None) -> AddReport:
+        """Parse, stage and index documents; one bad file never stops the others.
+
+        Staged document files are content-addressed and only become part of the index when the
+        manifest that lists them is atomically replaced, so a crash leaves the previous index.
+        """
+        paths = [Path(p) for p in paths]
+        names = list(names) if names is not None else [p.name for p in paths]
+        report = AddReport()
+        parsed: list[Document] = []
+        for i, (path, name) in enumerate(zip(paths, names)):
+            try:
+                parsed.append(load_document(path, side, flags, self.settings.max_file_mb, display_name=name))
+            except IngestError as exc:
+                report.errors.append((exc.file, exc.reason))
+            if progress:
+                progress("parsing", i + 1, len(paths))
+        if not parsed:
+            return report
+        with self._lock:
+            self.ensure_index()
+            entries = {e["id"]: e for e in self.index.manifest.get("documents", [])}
+            for doc in parsed:
+                fname = store_document(self.documents_dir, doc)
+                report.updated.append(doc.id) if doc.id in entries else report.added.append(doc.id)
+                entries[doc.id] = {"id": doc.id, "title": doc.title, "kind": doc.kind, "side": doc.side,
+                                   "passages": len(doc.passages), "file": fname, "name": doc.meta.get("file", "")}
+            report.stats = self._commit(list(entries.values()), progress)
+        return report
+
+    def remove(self, doc_id: str) -> bool:
+        with self._lock:
+            entries = [e for e in self.index.manifest.get("documents", []) if e["id"] not in {doc_id, f"user:{doc_id}"}]
+            if len(entries) == len(self.index.manifest.get("documents", [])):
+                return False
+            self._commit(entries)
+            return True
+
+    def _commit(self, entries: list[dict], progress=None) -> SyncStats:
+        docs = [load_stored(self.documents_dir / e["file"]) for e in entries]
+        passages = self.corpus.passages + [p for d in docs for p in d.passages]
+        stats = self.index.sync(passages, fingerprint=fingerprint(self._files()), progress=progress,
+                                extra={"documents": entries})
+        keep = {e["file"] for e in entries}
+        for f in self.documents_dir.glob("*.json") if self.documents_dir.exists() else ():
+            if f.name not in keep:
+                f.unlink(missing_ok=True)
+        return stats
 
     def export_encoder(self) -> bool:
         """Export the lean ONNX query encoder next to the index (needs torch; done at index time)."""
@@ -176,7 +253,7 @@ class Assistant:
             sims = dict(zip(ids, (mat @ np.asarray(vector, dtype=np.float32)).tolist())) \
                 if ids and vector is not None else {}
             answer = compose(q, resolved, essay_hits, lit_hits, self.corpus.claims, self.idf, s.top_k,
-                             claim_sims=sims)
+                             claim_sims=sims, reviewed_essay=self.main_essay_id)
         answer = verify(answer, self.index.passages.get)
         model = self.chat_model
         if model is not None and not answer.abstained:

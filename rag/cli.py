@@ -79,6 +79,41 @@ def cmd_claims(args) -> int:
     return 0
 
 
+def cmd_add(args) -> int:
+    a = _assistant(args)
+    flags = {k: getattr(args, k) for k in ("title", "author", "year", "publisher", "url") if getattr(args, k)}
+    report = a.add(args.paths, side=args.side, flags=flags, progress=_progress())
+    for doc in report.added:
+        print(f"added {doc}")
+    for doc in report.updated:
+        print(f"updated {doc}")
+    for file, reason in report.errors:
+        print(f"error: {file}: {reason}", file=sys.stderr)
+    if report.stats:
+        print(f"index: {report.stats}")
+    return 0 if report.ok else (1 if report.added or report.updated else 2)
+
+
+def cmd_remove(args) -> int:
+    a = _assistant(args)
+    if not a.remove(args.id):
+        print(f"error: no user document {args.id!r} (see `rag list`)", file=sys.stderr)
+        return 2
+    print(f"removed {args.id}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    a = _assistant(args)
+    rows = a.documents()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['origin']:8} {r['side']:10} {r['kind']:8} {r['passages']:4}  {r['id']:40} {r['title'][:60]}")
+    return 0
+
+
 def cmd_eval(args) -> int:
     from eval.run import main as eval_main
 
@@ -105,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--format", choices=["table", "json", "markdown", "claimreview"], default="table")
     s.set_defaults(func=cmd_claims)
+    s = sub.add_parser("add", help="add documents (PDF, HTML, Markdown, text) to the index")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--side", choices=["literature", "essay"], default="literature")
+    for f in ("title", "author", "year", "publisher", "url"):
+        s.add_argument(f"--{f}")
+    s.set_defaults(func=cmd_add)
+    s = sub.add_parser("remove", help="remove a user-added document")
+    s.add_argument("id")
+    s.set_defaults(func=cmd_remove)
+    s = sub.add_parser("list", help="list indexed documents")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
     s = sub.add_parser("eval", help="run the evaluation suite (see eval/README.md)")
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_eval)

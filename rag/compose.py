@@ -90,7 +90,7 @@ def claim_score(c: Claim, q: WeightedQuery, idf: Callable[[str], float], sim: fl
 
 def match_claim(q: WeightedQuery, essay_hits: Sequence[Hit], claims: Sequence[Claim],
                 idf: Callable[[str], float], sims: dict[str, float] | None = None,
-                min_score: float = 0.25) -> tuple[Claim | None, int]:
+                min_score: float = 0.4) -> tuple[Claim | None, int]:
     """The reviewed claim the question is about, among claims in the top essay paragraphs.
 
     Score = rank weight of the paragraph's hit × ``claim_score``.
@@ -135,18 +135,30 @@ def abstain(question: str, resolved: str, topics: Sequence[str], reason: str) ->
 
 def compose(question: str, resolved: str, essay_hits: Sequence[Hit], lit_hits: Sequence[Hit],
             claims: Sequence[Claim], idf: Callable[[str], float], top_k: int = 3,
-            essay_min_dense: float = 0.25, claim_sims: dict[str, float] | None = None) -> Answer:
+            essay_min_dense: float = 0.4, claim_sims: dict[str, float] | None = None,
+            reviewed_essay: str = "") -> Answer:
     q = WeightedQuery.build(question, resolved)
     kinds = asked_kinds(resolved)
-    claim, claim_rank = match_claim(q, essay_hits, claims, idf, claim_sims)
+    reviewable = [h for h in essay_hits if not reviewed_essay or h.passage.source == reviewed_essay]
+    claim, claim_rank = match_claim(q, reviewable, claims, idf, claim_sims)
+    if claim is not None:
+        claim_rank = essay_hits.index(reviewable[claim_rank])
 
     essay_sel = list(essay_hits)
     if claim is not None and claim_rank > 0:
         essay_sel.insert(0, essay_sel.pop(claim_rank))
     names = proper_nouns(question)
-    essay_sel = [h for i, h in enumerate(essay_sel)
-                 if (i == 0 and claim is not None) or h.dense >= essay_min_dense
-                 or any(n in h.passage.text for n in names)][:top_k]
+
+    def on_topic(h: Hit) -> bool:
+        """The essay column shows only passages that are about the question: semantically close,
+        or sharing most of its weighted words, or naming what it names."""
+        if h.dense >= essay_min_dense:
+            return True
+        if h.dense >= 0.2 and overlap(set(tokenize(h.passage.text)), q, idf) >= 0.5:
+            return True
+        return any(n in h.passage.text for n in names)
+
+    essay_sel = [h for i, h in enumerate(essay_sel) if (i == 0 and claim is not None) or on_topic(h)][:top_k]
 
     essay: list[Passage] = []
     for i, h in enumerate(essay_sel, 1):
@@ -172,10 +184,13 @@ def compose(question: str, resolved: str, essay_hits: Sequence[Hit], lit_hits: S
         figures = compare(resolved, essay[0].quote, [(p.marker, p.quote) for p in literature])
 
     verdict = claim.verdict if claim else None
+    notices = tuple(f"“{p.title}” is a user-added essay: its claims are not reviewed." for p in essay[:1]
+                    if reviewed_essay and p.source != reviewed_essay)
     return Answer(question=question, resolved_question=resolved, abstained=False, essay=tuple(essay),
                   literature=tuple(literature), verdict=verdict, claim=claim,
                   summary=summarize(essay, literature, claim, figures), figures=tuple(figures),
-                  suggestions=() if essay or literature else SUGGESTIONS)
+                  suggestions=() if essay or literature else SUGGESTIONS, notices=notices,
+                  review_status="reviewed" if claim else ("not-reviewed" if notices else "no-matching-claim"))
 
 
 def summarize(essay: Sequence[Passage], literature: Sequence[Passage], claim: Claim | None,

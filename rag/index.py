@@ -9,6 +9,7 @@ by every query, and collected on the next sync.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -99,20 +100,24 @@ class Index:
         return self._vs
 
     def reload(self) -> None:
-        store, man = self.home / STORE, self.home / MANIFEST
+        """Read the committed state: the manifest names the passage store it goes with."""
+        man = self.home / MANIFEST
         passages: dict[str, Passage] = {}
-        if store.exists() and man.exists():
-            with store.open(encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip():
-                        p = Passage.from_dict(json.loads(line))
-                        passages[p.id] = p
-            self.manifest = json.loads(man.read_text(encoding="utf-8"))
-            if self.manifest.get("count") != len(passages):
+        self.manifest = {}
+        if man.exists():
+            manifest = json.loads(man.read_text(encoding="utf-8"))
+            store = self.home / manifest.get("store", STORE)
+            if store.exists():
+                with store.open(encoding="utf-8") as fh:
+                    for line in fh:
+                        if line.strip():
+                            p = Passage.from_dict(json.loads(line))
+                            passages[p.id] = p
+            if manifest.get("count") == len(passages):
+                self.manifest = manifest
+            else:
                 log.warning("passage store and manifest disagree; the index will be rebuilt")
-                passages, self.manifest = {}, {}
-        else:
-            self.manifest = {}
+                passages = {}
         with self._lock:
             self.passages = passages
             self._bm25 = {}
@@ -140,21 +145,30 @@ class Index:
             present = set(self._chroma_ids())
             to_add = [p for pid, p in wanted.items() if pid not in present]
             before = self.embeddings.calls
-            for i in range(0, len(to_add), CHROMA_BATCH):
-                batch = to_add[i: i + CHROMA_BATCH]
-                vs.add_texts([p.embed_text or p.text for p in batch],
-                             metadatas=[{"side": p.side, "source": p.source, "kind": p.kind} for p in batch],
-                             ids=[p.id for p in batch])
-                if progress:
-                    progress("embedding", min(i + CHROMA_BATCH, len(to_add)), len(to_add))
+            saved = getattr(self.embeddings, "progress", None)
+            try:
+                for i in range(0, len(to_add), CHROMA_BATCH):
+                    batch = to_add[i: i + CHROMA_BATCH]
+                    if progress:
+                        self.embeddings.progress = (lambda d, t, off=i: progress("embedding", off + d, len(to_add)))
+                    vs.add_texts([p.embed_text or p.text for p in batch],
+                                 metadatas=[{"side": p.side, "source": p.source, "kind": p.kind} for p in batch],
+                                 ids=[p.id for p in batch])
+            finally:
+                self.embeddings.progress = saved
             embedded = self.embeddings.calls - before
             lines = "".join(json.dumps(p.to_dict() | {"embed_text": p.embed_text}, ensure_ascii=False) + "\n"
                             for p in wanted.values())
-            atomic_write(self.home / STORE, lines)
-            manifest = {"version": 1, "model": getattr(self.embeddings, "name", ""), "fingerprint": fingerprint,
-                        "count": len(wanted), "sides": {s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES}}
+            store = f"passages-{hashlib.sha256(lines.encode()).hexdigest()[:16]}.jsonl"
+            atomic_write(self.home / store, lines)
+            manifest = {"version": 2, "model": getattr(self.embeddings, "name", ""), "fingerprint": fingerprint,
+                        "store": store, "count": len(wanted),
+                        "sides": {s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES}}
             manifest.update(extra or {})
-            atomic_write(self.home / MANIFEST, json.dumps(manifest, indent=1))
+            atomic_write(self.home / MANIFEST, json.dumps(manifest, indent=1))  # the commit point
+            for old in self.home.glob("passages*.jsonl"):
+                if old.name != store:
+                    old.unlink(missing_ok=True)
             stale = [pid for pid in present if pid not in wanted]
             for i in range(0, len(stale), CHROMA_BATCH):
                 vs.delete(ids=stale[i: i + CHROMA_BATCH])

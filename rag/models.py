@@ -197,6 +197,7 @@ class Answer:
     notices: tuple[str, ...] = ()
     dropped_sentences: int = 0
     synthesis: str = ""
+    review_status: str = ""  # reviewed | not-reviewed (user-added essay) | no-matching-claim | "" (abstained)
 
     @property
     def rationale(self) -> str:
@@ -209,6 +210,7 @@ class Answer:
             "abstained": self.abstained,
             "verdict": self.verdict,
             "verdict_label": VERDICT_LABELS.get(self.verdict or "", None),
+            "review_status": self.review_status,
             "rationale": self.rationale,
             "claim": self.claim.to_dict() if self.claim else None,
             "summary": self.summary,
