@@ -143,9 +143,12 @@ class Assistant:
             report.stats = self._commit(list(entries.values()), progress)
         return report
 
-    def remove(self, doc_id: str) -> bool:
+    def remove(self, *doc_ids: str) -> bool:
+        """Remove user documents (ids with or without the ``user:`` prefix); False if none matched."""
+        wanted = {d for x in doc_ids for d in (x, f"user:{x}")}
         with self._lock:
-            entries = [e for e in self.index.manifest.get("documents", []) if e["id"] not in {doc_id, f"user:{doc_id}"}]
+            self.index.refresh_if_changed()
+            entries = [e for e in self.index.manifest.get("documents", []) if e["id"] not in wanted]
             if len(entries) == len(self.index.manifest.get("documents", [])):
                 return False
             self._commit(entries)
@@ -240,6 +243,8 @@ class Assistant:
     def ask(self, question: str, history: Iterable[str] | None = None, *, retrieval: str = "hybrid") -> Answer:
         """``retrieval`` (hybrid | bm25 | dense) exists for ablations and baselines."""
         q = self.check_question(question)
+        if self.index.refresh_if_changed():
+            self._corpus = None  # another process committed: documents may have changed
         resolved = resolve(q, list(history or []))
         vector = self.retriever.embed(resolved) if retrieval != "bm25" else None
         essay_hits, lit_hits = self.retrieve(resolved, mode=retrieval, vector=vector)

@@ -96,10 +96,13 @@ def cmd_add(args) -> int:
 
 def cmd_remove(args) -> int:
     a = _assistant(args)
-    if not a.remove(args.id):
-        print(f"error: no user document {args.id!r} (see `rag list`)", file=sys.stderr)
+    known = {r["id"] for r in a.documents() if r["origin"] == "user"}
+    missing = [i for i in args.ids if i not in known and f"user:{i}" not in known]
+    if missing:
+        print(f"error: no user document {', '.join(missing)} (see `rag list`)", file=sys.stderr)
         return 2
-    print(f"removed {args.id}")
+    a.remove(*args.ids)
+    print("removed " + ", ".join(args.ids))
     return 0
 
 
@@ -146,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     for f in ("title", "author", "year", "publisher", "url"):
         s.add_argument(f"--{f}")
     s.set_defaults(func=cmd_add)
-    s = sub.add_parser("remove", help="remove a user-added document")
-    s.add_argument("id")
+    s = sub.add_parser("remove", help="remove user-added documents")
+    s.add_argument("ids", nargs="+", metavar="ID")
     s.set_defaults(func=cmd_remove)
     s = sub.add_parser("list", help="list indexed documents")
     s.add_argument("--json", action="store_true")

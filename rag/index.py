@@ -90,6 +90,7 @@ class Index:
         self.passages: dict[str, Passage] = {}
         self.manifest: dict = {}
         self._bm25: dict[str, BM25Index] = {}
+        self._seen: tuple = ()
         self.reload()
 
     # -- state -----------------------------------------------------------------
@@ -121,6 +122,35 @@ class Index:
         with self._lock:
             self.passages = passages
             self._bm25 = {}
+            self._seen = self._stamp()
+
+    def _stamp(self) -> tuple:
+        try:
+            st = (self.home / MANIFEST).stat()
+            return (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            return ()
+
+    def refresh_if_changed(self) -> bool:
+        """Pick up a commit made by another process (say `rag add` while the web app runs).
+
+        Embedded Chroma caches segments per process, so the client is rebuilt as well.
+        """
+        stamp = self._stamp()
+        if stamp == self._seen:
+            return False
+        with self._lock:
+            if stamp == self._seen:
+                return False
+            if self._vs is not None and not self.settings.chroma_url:
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                ident = str(self.home / "chroma")  # Chroma's cache key for a persistent client
+                SharedSystemClient._identifier_to_system.pop(ident, None)
+                SharedSystemClient._identifier_to_refcount.pop(ident, None)
+                self._vs = None
+            self.reload()
+            return True
 
     def bm25(self, side: str) -> BM25Index:
         with self._lock:
@@ -176,6 +206,7 @@ class Index:
             self.passages = wanted
             self.manifest = manifest
             self._bm25 = {}
+            self._seen = self._stamp()
             return SyncStats(added=len(set(wanted) - old), removed=len(old - set(wanted)),
                              kept=len(set(wanted) & old), embedded=embedded)
 

@@ -47,12 +47,12 @@ class Work:
     @property
     def citation(self) -> str:
         title = f"“{self.title}”" if self.type in {"article", "web", "review"} or self.container else f"*{self.title}*"
-        parts = [p for p in (self.author, title) if p]
+        parts = [p.rstrip(".") if not p.endswith("..") else p for p in (self.author, title) if p]
         if self.container:
             parts.append(f"*{self.container}*" + (f" {self.volume}" if self.volume else ""))
         tail = ", ".join(p for p in (self.publisher, self.year) if p)
         if tail:
-            parts.append(tail)
+            parts.append(tail.rstrip("."))
         if self.pages:
             parts.append(self.pages)
         if self.url:

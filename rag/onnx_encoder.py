@@ -176,6 +176,8 @@ def _quantize(fp32: Path, out: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    quiet = _DropRecords("onnxruntime")  # it logs INFO/WARNING chatter through the root logger
+    logging.getLogger().addFilter(quiet)
     try:
         # per-channel int8 weights on the MatMuls only: per-tensor scales cost this model ~0.1 of
         # cosine on some inputs, and quantising the embedding Gathers buys size, not speed
@@ -183,7 +185,17 @@ def _quantize(fp32: Path, out: Path) -> None:
                          op_types_to_quantize=["MatMul"])
         os.replace(tmp, out)
     finally:
+        logging.getLogger().removeFilter(quiet)
         tmp.unlink(missing_ok=True)
+
+
+class _DropRecords(logging.Filter):
+    def __init__(self, path_part: str):
+        super().__init__()
+        self.path_part = path_part
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.path_part not in record.pathname or record.levelno >= logging.ERROR
 
 
 def _fill_export_dir(src: Path, dest: Path, quantize: bool) -> dict[str, Any]:

@@ -131,8 +131,9 @@ CSS = """
   background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary); margin-right: .3rem; }
 .cp .cp-loc { font-size: .85rem; margin: 0 0 .25rem 0; }
 .cp details { margin: .2rem 0; }
-.cp details > summary { cursor: pointer; font-size: .88rem; color: #1d4ed8; }
-.dark .cp details > summary, .dark .cp a { color: #93c5fd; }
+.cp details > summary { cursor: pointer; font-size: .88rem; }
+.cp details.cp-more > summary, .cp details.cp-old > summary { color: #1d4ed8; }
+.dark .cp details.cp-more > summary, .dark .cp details.cp-old > summary, .dark .cp a { color: #93c5fd; }
 .dark .cp .cp-prov > summary { color: #fdba74; }
 .cp details[open] > summary { margin-bottom: .35rem; }
 .cp .cp-full { font-size: .9rem; background: var(--background-fill-secondary); border-radius: 6px;
@@ -155,7 +156,6 @@ CSS = """
 .cp .cp-earlier { border-top: 1px solid var(--border-color-primary); padding-top: .5rem; }
 .cp .cp-earlier > summary { font-weight: 600; color: var(--body-text-color); font-size: .95rem; }
 .cp .cp-old { margin: .3rem 0 .3rem .8rem; }
-.cp .cp-old > summary { color: var(--body-text-color); }
 .cp .cp-placeholder { padding: .8rem 0; }
 .cp .cp-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .7rem .9rem;
   margin: 0 0 .8rem 0; background: var(--block-background-fill); }
@@ -171,6 +171,8 @@ CSS = """
 .cp .cp-claim-quote { font-size: 1rem; }
 .cp .cp-about p, .cp .cp-about li { max-width: 62rem; }
 .cp .cp-about ul { list-style: disc; padding-left: 1.3rem; }
+.cp .cp-toc { font-size: .92rem; margin: .3rem 0 0 0; }
+.cp .cp-toc a { margin-right: .9rem; }
 """
 
 # -- escaping ----------------------------------------------------------------------------------
@@ -413,8 +415,10 @@ def reference_works(assistant: "Assistant") -> list:
 def render_sources(assistant: "Assistant") -> str:
     corpus = assistant.corpus
     profiles = {d.id: d for d in corpus.documents if d.kind == "profile"}
-    out = ['<div class="cp cp-sources">']
-    out.append("<h2>The essay and its outlet</h2>")
+    out = ['<div class="cp cp-sources">',
+           '<nav class="cp-toc" aria-label="On this page">On this page: <a href="#src-h-essay">The essay and its outlet</a>'
+           '<a href="#src-h-cited">Works the essay cites</a><a href="#src-h-refs">Reference works</a></nav>']
+    out.append('<h2 id="src-h-essay">The essay and its outlet</h2>')
     essay = next(iter(corpus.essays.values()), None)
     if essay is not None:
         out.append('<div class="cp-card" id="src-essay"><h3>The contested essay</h3><dl>'
@@ -431,11 +435,11 @@ def render_sources(assistant: "Assistant") -> str:
             out.append(render_profile_card(profiles[pid], open_first=True))
     others = [d for k, d in profiles.items() if k not in ESSAY_PROFILES]
     if others:
-        out.append("<h2>Works the essay cites</h2>")
+        out.append('<h2 id="src-h-cited">Works the essay cites</h2>')
         out.extend(render_profile_card(d) for d in sorted(others, key=lambda d: d.title))
     works = reference_works(assistant)
     if works:
-        out.append(f"<h2>Reference works ({len(works)})</h2>"
+        out.append(f'<h2 id="src-h-refs">Reference works ({len(works)})</h2>'
                    '<p class="cp-sub">The scholarship the Counterpoint digests summarise, with full citations.</p>'
                    '<ol class="cp-refs">' + "".join(f'<li id="ref-{esc(w.key)}">{esc(w.citation)}</li>' for w in works)
                    + "</ol>")

@@ -24,6 +24,8 @@ TIMEOUT = 60_000  # ms; the first answer may warm caches
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: install Debian's chromium "
                        "(apt-get install -y chromium chromium-driver) to run the browser tests"),
 ]
@@ -67,6 +69,11 @@ def open_app(pg, url: str) -> None:
     pg.wait_for_selector("#cp-question textarea")
 
 
+def cells(table, text: str):
+    """Visible data cells of a Gradio dataframe with exactly this text (skips its sizing row)."""
+    return table.get_by_test_id(re.compile(r"^cell-\d+-\d+$")).get_by_text(text, exact=True)
+
+
 def ask(pg, question: str) -> None:
     box = pg.locator("#cp-question textarea")
     box.fill(question)
@@ -88,7 +95,10 @@ def test_chat_answer_and_claims_tab(page, live_app):
     assert "reviewed claim C45" in latest.locator(".cp-verdict").first.inner_text()
     assert latest.locator("table.cp-figs").get_by_text("750,000 [E1]").count() >= 1
     assert latest.get_by_text("About this source: Inconvenient History / CODOH").is_visible()
-    pg.locator("#cp-dl-md").wait_for()  # the answer can now be downloaded
+    with pg.expect_download() as dl:  # the answer downloads as Markdown
+        pg.click("#cp-dl-md")
+    md = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert md.startswith(f"## {TRUCKS_Q}") and "[L1]" in md and "contradicted" in md
     shot(pg, "02-answer-contradicted")
 
     # A citation <details> opens to the full passage and the full citation of each work.
@@ -117,7 +127,7 @@ def test_chat_answer_and_claims_tab(page, live_app):
     # Claims tab: filter by verdict, then search; the table shrinks and keeps C45.
     pg.get_by_role("tab", name="Claims").click()
     table = pg.locator("#cp-claims-table")
-    table.get_by_text("C01", exact=True).wait_for()
+    cells(table, "C01").wait_for()
     total = int(pg.locator("#cp-claim-count").get_attribute("data-count"))
     rows_before = table.locator("[role=row]").count()
     shot(pg, "05-claims-tab")
@@ -127,26 +137,29 @@ def test_chat_answer_and_claims_tab(page, live_app):
     n_contradicted = int(pg.locator("#cp-claim-count").get_attribute("data-count"))
     assert 0 < n_contradicted < total
     assert table.locator("[role=row]").count() < rows_before
-    table.get_by_text("C45", exact=True).wait_for()
-    assert table.get_by_text("needs-context", exact=True).count() == 0
+    cells(table, "C45").wait_for()
+    assert cells(table, "needs-context").count() == 0
     shot(pg, "06-claims-contradicted")
     pg.locator("#cp-claim-search input, #cp-claim-search textarea").first.fill("trucks")
     pg.wait_for_function("() => document.querySelector('#cp-claim-count')?.dataset.count !== '%d'" % n_contradicted)
     assert int(pg.locator("#cp-claim-count").get_attribute("data-count")) < n_contradicted
-    table.get_by_text("C45", exact=True).wait_for()
+    cells(table, "C45").wait_for()
     shot(pg, "07-claims-trucks")
 
     # Selecting the row shows the claim side by side.
-    table.get_by_text("C45", exact=True).click()
+    cells(table, "C45").click()
     view = pg.locator("#cp-claim-view")
     view.locator(".cp-cols").wait_for()
     assert view.locator(".cp-badge-text").first.inner_text().strip() == "contradicted"
     assert "750,000" in view.inner_text()
     view.get_by_text("Mainstream literature says").wait_for()
     shot(pg, "08-claim-C45")
+    with pg.expect_download() as dl:  # the full claim report as ClaimReview JSON-LD
+        pg.click("#cp-dl-claimreview")
+    assert '"@type": "ClaimReview"' in Path(dl.value.path()).read_text(encoding="utf-8")
 
     pg.get_by_role("tab", name="Sources").click()
-    pg.locator("#cp-sources").get_by_text("Reference works").wait_for()
+    pg.locator("#cp-sources #src-h-refs").wait_for()
     assert pg.locator("#src-inconvenient-history-codoh").is_visible()
     shot(pg, "09-sources", full_page=False)
     pg.get_by_role("tab", name="About").click()

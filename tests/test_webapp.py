@@ -19,6 +19,11 @@ for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_T
                "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
     os.environ.setdefault(_k, _v)
 
+# gradio's own dataframe/queue code trips pandas 3 deprecations; not ours to fix.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
 REPO = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO / "corpus"
 TRUCKS_Q = "How many trucks and jeeps did the Allies send to the Soviet Union?"
@@ -293,7 +298,7 @@ def test_sources_and_about(live_app):
     out = render_sources(live_app.assistant)
     for pid in ("essay-poison-partners", "inconvenient-history-codoh", "john-wear", "suvorov-chief-culprit"):
         assert f'id="src-{pid}"' in out
-    assert out.index("src-john-wear") < out.index("Works the essay cites") < out.index("src-suvorov-chief-culprit")
+    assert out.index("src-john-wear") < out.index('id="src-h-cited"') < out.index("src-suvorov-chief-culprit")
     assert "Reference works" in out and "The Strange Alliance" in out
     assert_inert(out)
     for phrase in ("Hybrid retrieval per side", "verified by code", "Reviewed verdicts", "No network",
