@@ -91,6 +91,7 @@ class Assistant:
             stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress,
                                     extra={"documents": entries})
             log.info("index synced: %s", stats)
+            self.claim_vectors()  # computed at index time, not on the first question
             self.export_encoder()
             return stats
 

@@ -1,0 +1,87 @@
+"""Scale-out: the same engine against a real Chroma server (`chroma run`), BM25 kept beside it.
+
+.ci/run starts a server and sets RAG_CHROMA_URL_TEST (RAG_CHROMA_URL works too); without either, this
+module starts its own.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant
+from rag.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, seconds: float = 60) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory):
+    url = os.environ.get("RAG_CHROMA_URL_TEST") or os.environ.get("RAG_CHROMA_URL")
+    if url:
+        assert wait_up(url), f"RAG_CHROMA_URL={url} does not answer"
+        yield url
+        return
+    exe = shutil.which("chroma") or str(Path(os.sys.executable).parent / "chroma")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_up(url), "chroma server did not start"
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def server_count(url: str, collection: str) -> int:
+    import chromadb
+    from chromadb.config import Settings as CS
+
+    host, port = url.rsplit(":", 1)
+    client = chromadb.HttpClient(host=host.split("//")[1], port=int(port), settings=CS(anonymized_telemetry=False))
+    return client.get_collection(collection).count()
+
+
+def test_engine_on_a_chroma_server(chroma_url, small_corpus, tmp_path, embeddings):
+    collection = f"ci-{uuid.uuid4().hex[:8]}"
+    settings = Settings(home=tmp_path / "home", corpus_dir=small_corpus, chroma_url=chroma_url,
+                        collection=collection, encoder="st")
+    a = Assistant(settings, embeddings=embeddings)
+    assert server_count(chroma_url, collection) == a.index.count() > 30
+    assert not (tmp_path / "home" / "chroma").exists()  # nothing embedded locally
+    ans = a.ask("How many trucks did the United States deliver?")
+    assert any("427,284" in p.text for p in ans.literature)
+
+    doc = tmp_path / "extra.txt"
+    doc.write_text("Convoys to Murmansk carried Lend-Lease aircraft.", encoding="utf-8")
+    a.add([doc], flags={"title": "Extra", "author": "X", "year": "2000", "publisher": "Y"})
+    assert server_count(chroma_url, collection) == a.index.count()
+    calls = embeddings.calls
+    b = Assistant(settings, embeddings=embeddings)  # BM25 and passages persisted beside the server
+    assert b.ensure_index() is None and embeddings.calls == calls
+    assert b.ask("Where did convoys carry aircraft?").literature[0].source == "user:extra"
+    assert b.remove("extra")
+    assert server_count(chroma_url, collection) == b.index.count()
