@@ -147,7 +147,7 @@ def compose(question: str, resolved: str, essay_hits: Sequence[Hit], lit_hits: S
     essay_sel = list(essay_hits)
     if claim is not None and claim_rank > 0:
         essay_sel.insert(0, essay_sel.pop(claim_rank))
-    names = proper_nouns(question)
+    names = [n for n in proper_nouns(question) if all(idf(t) >= 1.5 for t in tokenize(n))]  # rare names only
 
     def on_topic(h: Hit) -> bool:
         """The essay column shows only passages that are about the question: semantically close,
