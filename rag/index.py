@@ -167,8 +167,12 @@ class Index:
 
     # -- writing ---------------------------------------------------------------
     def sync(self, passages: Sequence[Passage], fingerprint: str = "",
-             progress: Callable[[str, int, int], None] | None = None, extra: dict | None = None) -> SyncStats:
-        """Make the index hold exactly ``passages``; embed only ids it has never seen."""
+             progress: Callable[[str, int, int], None] | None = None, extra: dict | None = None,
+             vectors: dict[str, Sequence[float]] | None = None) -> SyncStats:
+        """Make the index hold exactly ``passages``; embed only ids it has never seen.
+
+        ``vectors`` supplies precomputed embeddings (benchmarks, imports) so they are not recomputed.
+        """
         with self._lock:
             wanted = {p.id: p for p in passages}
             vs = self.vectorstore
@@ -181,9 +185,14 @@ class Index:
                     batch = to_add[i: i + CHROMA_BATCH]
                     if progress:
                         self.embeddings.progress = (lambda d, t, off=i: progress("embedding", off + d, len(to_add)))
-                    vs.add_texts([p.embed_text or p.text for p in batch],
-                                 metadatas=[{"side": p.side, "source": p.source, "kind": p.kind} for p in batch],
-                                 ids=[p.id for p in batch])
+                    metas = [{"side": p.side, "source": p.source, "kind": p.kind} for p in batch]
+                    if vectors is not None and all(p.id in vectors for p in batch):
+                        vs._collection.upsert(ids=[p.id for p in batch], metadatas=metas,
+                                              embeddings=[list(vectors[p.id]) for p in batch],
+                                              documents=[p.embed_text or p.text for p in batch])
+                    else:
+                        vs.add_texts([p.embed_text or p.text for p in batch], metadatas=metas,
+                                     ids=[p.id for p in batch])
             finally:
                 self.embeddings.progress = saved
             embedded = self.embeddings.calls - before

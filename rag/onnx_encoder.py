@@ -170,6 +170,28 @@ def _export_transformer(src: Path, out: Path) -> None:
         torch.onnx.export(body, (ids, mask, torch.zeros_like(ids)), str(out), dynamo=False,
                           opset_version=OPSET, input_names=list(INPUT_NAMES), output_names=[OUTPUT_NAME],
                           dynamic_axes=axes, do_constant_folding=True)
+    _verify_export(out, model)
+
+
+def _verify_export(path: Path, model) -> None:
+    """Run the exported graph on a batch of another shape than the trace; it must match torch."""
+    import onnxruntime as ort
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(1000, 29000, (3, 37), generator=gen)
+    ids[:, 0], ids[0, 20], ids[0, 21:], ids[1, -1] = 101, 102, 0, 102
+    mask, types = (ids != 0).long(), torch.zeros_like(ids)
+    model.eval()
+    with torch.no_grad():
+        ref = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state.numpy()
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = sess.run([OUTPUT_NAME], {"input_ids": ids.numpy(), "attention_mask": mask.numpy(),
+                                   "token_type_ids": types.numpy()})[0]
+    keep = mask.numpy().astype(bool)
+    err = float(np.abs(got - ref)[keep].max())
+    if got.shape != ref.shape or not err < 1e-3:
+        raise RuntimeError(f"exported ONNX model disagrees with torch (max abs error {err:.2g})")
 
 
 def _quantize(fp32: Path, out: Path) -> None:
