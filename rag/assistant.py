@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -241,8 +241,10 @@ class Assistant:
             self._claim_vecs = (key, ids, mat)
             return ids, mat
 
-    def ask(self, question: str, history: Iterable[str] | None = None, *, retrieval: str = "hybrid") -> Answer:
-        """``retrieval`` (hybrid | bm25 | dense) exists for ablations and baselines."""
+    def ask(self, question: str, history: Iterable[str] | None = None, *, retrieval: str = "hybrid",
+            synthesize: bool = True) -> Answer:
+        """``retrieval`` (hybrid | bm25 | dense) exists for ablations and baselines;
+        ``synthesize=False`` skips the optional LLM step even when one is configured."""
         q = self.check_question(question)
         if self.index.refresh_if_changed():
             self._corpus = None  # another process committed: documents may have changed
@@ -261,12 +263,25 @@ class Assistant:
             answer = compose(q, resolved, essay_hits, lit_hits, self.corpus.claims, self.idf, s.top_k,
                              claim_sims=sims, reviewed_essay=self.main_essay_id)
         answer = verify(answer, self.index.passages.get)
-        model = self.chat_model
+        model = self.chat_model if synthesize else None
         if model is not None and not answer.abstained:
             from .synthesis import synthesize
 
             answer = verify(synthesize(answer, model, timeout=self.settings.llm_timeout), self.index.passages.get)
         return answer
+
+    def ask_stream(self, question: str, history: Iterable[str] | None = None) -> Iterator[str | Answer]:
+        """The extractive Answer first, then (with an LLM configured) draft text chunks, then the
+        verified Answer with its checked synthesis, which replaces the draft."""
+        answer = self.ask(question, history, synthesize=False)
+        yield answer
+        model = self.chat_model
+        if model is None or answer.abstained:
+            return
+        from .synthesis import stream_synthesis
+
+        for item in stream_synthesis(answer, model, timeout=self.settings.llm_timeout):
+            yield item if isinstance(item, str) else verify(item, self.index.passages.get)
 
     @property
     def chat_model(self):

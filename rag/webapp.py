@@ -315,6 +315,28 @@ def render_answer_html(answer: Answer, provenance: str = "", show_verdict: bool 
     return "".join(out)
 
 
+def render_draft(text: str) -> str:
+    """The model's text while it streams: marked as a draft, replaced by the checked version."""
+    return ('<div class="cp"><div class="cp-card"><h3>Written comparison (draft, being checked…)</h3>'
+            f'{_paras(text)}</div></div>')
+
+
+def render_documents(assistant: "Assistant") -> str:
+    rows = [r for r in assistant.documents() if r["origin"] == "user"]
+    if not rows:
+        return '<div class="cp"><p class="cp-sub">No documents added yet.</p></div>'
+    body = "".join(f"<tr><td>{esc(r['id'])}</td><td>{esc(r['side'])}</td><td>{esc(r['title'])}</td>"
+                   f"<td>{r['passages']}</td></tr>" for r in rows)
+    return ('<div class="cp"><table class="cp-figs"><thead><tr><th>Id</th><th>Side</th><th>Title</th>'
+            f'<th>Passages</th></tr></thead><tbody>{body}</tbody></table></div>')
+
+
+def render_add_report(report) -> str:
+    items = [f"<li>added {esc(d)}</li>" for d in report.added] + [f"<li>updated {esc(d)}</li>" for d in report.updated]
+    items += [f'<li class="cp-error">{esc(f)}: {esc(r)}</li>' for f, r in report.errors]
+    return f'<div class="cp"><ul>{"".join(items) or "<li>nothing to add</li>"}</ul></div>'
+
+
 def render_message(text: str) -> str:
     return f'<div class="cp"><div class="cp-msg" role="status">{esc(text)}</div></div>'
 
@@ -549,21 +571,34 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
 
     # -- chat -------------------------------------------------------------------
     def respond(question: str, turns: list[dict] | None):
+        """A generator: the extractive answer at once; with an LLM configured, the draft comparison
+        streams in below it and the verified version replaces the draft at the end."""
         turns = list(turns or [])
         hidden = gr.update(visible=False)
         try:
-            answer = ask_answer(question, [t["question"] for t in turns])
+            stream = assistant.ask_stream(question, [t["question"] for t in turns])
+            answer = next(stream)
         except QuestionError as exc:
-            return (render_transcript(turns, str(exc)), turns, gr.update(), gr.update(), gr.update(),
-                    gr.update())
+            yield (render_transcript(turns, str(exc)), turns, gr.update(), gr.update(), gr.update(),
+                   gr.update())
+            return
+        draft = ""
+        for item in stream:
+            if isinstance(item, str):
+                draft += item
+                body = render_answer_html(answer, prov, show_question=True) + render_draft(draft)
+                yield (render_transcript(turns + [{"question": answer.question, "html": body}]), turns,
+                       gr.update(), gr.update(), gr.update(), gr.update())
+            else:
+                answer = item
         body = render_answer_html(answer, prov, show_question=True)
         turns.append({"question": answer.question, "html": body})
         md = _write(export, "counterpoint-answer", ".md", answer.to_markdown())
         js = _write(export, "counterpoint-answer", ".json", answer.to_json(indent=2))
         sugg = (gr.update(samples=[[s] for s in answer.suggestions], visible=True)
                 if answer.abstained and answer.suggestions else hidden)
-        return (render_transcript(turns), turns, "", gr.update(value=md, visible=True),
-                gr.update(value=js, visible=True), sugg)
+        yield (render_transcript(turns), turns, "", gr.update(value=md, visible=True),
+               gr.update(value=js, visible=True), sugg)
 
     def clear():
         return render_transcript([]), [], "", gr.update(visible=False), gr.update(visible=False), \
@@ -687,6 +722,47 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
                 table.select(on_select, None, [claim_view, claim_dd], **priv)
                 claim_dd.input(show_claim, [claim_dd], [claim_view], **priv)
 
+            with gr.Tab("Documents", id="documents"):
+                gr.HTML('<div class="cp"><p class="cp-sub">Add your own reference works (literature side) or '
+                        'another contested essay (essay side): PDF, HTML, Markdown or text. Citation data comes '
+                        'from the fields below, a sidecar YAML or the file itself; nothing is invented — if '
+                        'something is missing you are told what. Claims of added essays are not reviewed.</p></div>',
+                        **html_kw)
+                with gr.Row():
+                    files = gr.File(file_count="multiple", label="Files", elem_id="cp-upload",
+                                    file_types=[".pdf", ".html", ".htm", ".md", ".markdown", ".txt"])
+                    with gr.Column():
+                        side = gr.Radio(["literature", "essay"], value="literature", label="Side", elem_id="cp-side")
+                        meta_in = [gr.Textbox(label=f.capitalize(), elem_id=f"cp-meta-{f}")
+                                   for f in ("title", "author", "year", "publisher")]
+                        add_btn = gr.Button("Add to the index", variant="primary", elem_id="cp-add")
+                add_report = gr.HTML(elem_id="cp-add-report", **html_kw)
+                doc_table = gr.HTML(render_documents(assistant), elem_id="cp-documents", **html_kw)
+                with gr.Row():
+                    remove_id = gr.Textbox(label="Remove a document by id", elem_id="cp-remove-id")
+                    remove_btn = gr.Button("Remove", elem_id="cp-remove")
+
+                def on_add(paths, side_value, title, author, year, publisher, progress=gr.Progress()):
+                    if not paths:
+                        return render_message("Choose one or more files first."), render_documents(assistant)
+                    paths = [getattr(p, "name", p) for p in paths]
+                    flags = {"title": title, "author": author, "year": year, "publisher": publisher}
+
+                    def prog(stage: str, done: int, total: int) -> None:
+                        progress((done, total), desc=stage, unit="files" if stage == "parsing" else "chunks")
+
+                    # Uploaded names are the browser's; the temp path's name is what we check for safety.
+                    report = assistant.add(paths, side=side_value, flags=flags, progress=prog)
+                    return render_add_report(report), render_documents(assistant)
+
+                def on_remove(doc_id):
+                    ok = assistant.remove(doc_id.strip()) if doc_id and doc_id.strip() else False
+                    msg = f"removed {doc_id}" if ok else f"no user document {doc_id!r}"
+                    return render_message(msg), render_documents(assistant)
+
+                add_btn.click(on_add, [files, side, *meta_in], [add_report, doc_table], **priv)
+                remove_btn.click(on_remove, [remove_id], [add_report, doc_table], **priv)
+
             with gr.Tab("Sources", id="sources"):
                 gr.HTML(render_sources(assistant), elem_id="cp-sources", **html_kw)
 
@@ -696,6 +772,7 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
         gr.api(api_ask, api_name="ask")
 
     demo.queue(default_concurrency_limit=32, max_size=512)
+    demo.counterpoint_handlers = {"respond": respond}  # for tests of the streaming chat handler
     return demo
 
 

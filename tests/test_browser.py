@@ -216,3 +216,33 @@ def test_injection_is_inert_in_the_browser(page, injection_assistant, tmp_path):
         assert pg.dialogs == [], f"a dialog fired: {pg.dialogs}"
     finally:
         app.close()
+
+
+def test_upload_panel_adds_and_removes_a_document(page, live_app, tmp_path):
+    pg = page
+    doc = tmp_path / "convoy-notes.txt"
+    doc.write_text("Arctic convoys to Murmansk carried Lend-Lease aircraft and tanks in 1942.\n\n"
+                   "The PQ 17 convoy lost most of its ships.", encoding="utf-8")
+    bad = tmp_path / "empty.txt"
+    bad.write_bytes(b"")
+    open_app(pg, live_app.url)
+    pg.get_by_role("tab", name="Documents").click()
+    pg.locator("#cp-upload input[type=file]").set_input_files([str(doc), str(bad)])
+    for field, value in (("title", "Convoy Notes"), ("author", "A. Sailor"), ("year", "1999"),
+                         ("publisher", "Harbour Press")):
+        pg.locator(f"#cp-meta-{field} textarea, #cp-meta-{field} input").first.fill(value)
+    pg.click("#cp-add")
+    report = pg.locator("#cp-add-report")
+    report.get_by_text("added user:convoy-notes").wait_for()
+    assert "empty.txt" in report.inner_text() and "the file is empty" in report.inner_text()
+    pg.locator("#cp-documents").get_by_text("Convoy Notes").wait_for()
+    shot(pg, "15-documents-added")
+    try:
+        ans = live_app.assistant.ask("What did the Arctic convoys to Murmansk carry?")
+        assert any(p.source == "user:convoy-notes" for p in ans.literature)
+    finally:
+        pg.locator("#cp-remove-id textarea, #cp-remove-id input").first.fill("convoy-notes")
+        pg.click("#cp-remove")
+        report.get_by_text("removed convoy-notes").wait_for()
+    assert not any(r["origin"] == "user" for r in live_app.assistant.documents())
+    shot(pg, "16-documents-removed")
