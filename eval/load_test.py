@@ -27,16 +27,9 @@ for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_T
                "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
     os.environ.setdefault(_k, _v)
 
-QUESTIONS = (
-    "How many trucks and jeeps did the Allies send to the Soviet Union?",
-    "When did the second Five-Year Plan begin?",
-    "How many people passed through the Gulag?",
-    "Did Roosevelt ever criticise Stalin in public?",
-    "Who designed Magnitogorsk?",
-    "What kind of publication is Inconvenient History?",
-    "How many T-34 tanks did Uralvagonzavod build?",
-    "What is the capital of Peru?",  # an abstention is a valid answer too
-)
+from rag.compose import SUGGESTIONS  # noqa: E402
+
+QUESTIONS = SUGGESTIONS + ("What is the capital of Peru?",)  # an abstention is a valid answer too
 
 
 @dataclass

@@ -33,6 +33,7 @@ import gradio as gr  # noqa: E402
 
 from .assistant import QuestionError  # noqa: E402
 from .claimreview import claim_reviews  # noqa: E402
+from .compose import SUGGESTIONS  # noqa: E402
 from .models import VERDICT_LABELS, VERDICTS, Answer, Claim, Passage  # noqa: E402
 from .render import claims_report  # noqa: E402
 from .settings import Settings  # noqa: E402
@@ -46,14 +47,7 @@ LITERATURE_HEADER = "Mainstream literature says"
 PROVENANCE_LABEL = "About this source: Inconvenient History / CODOH"
 OUTLET_PROFILE = "inconvenient-history-codoh"
 ESSAY_PROFILES = ("essay-poison-partners", OUTLET_PROFILE, "john-wear")
-EXAMPLES = (
-    "How many trucks and jeeps did the Allies send to the Soviet Union?",
-    "When did the second Five-Year Plan begin?",
-    "How many people passed through the Gulag?",
-    "Did Roosevelt ever criticise Stalin in public?",
-    "Who designed Magnitogorsk?",
-    "What kind of publication is Inconvenient History?",
-)
+EXAMPLES = tuple(q for q in SUGGESTIONS if "Hoggan" not in q)  # one list of example questions
 # Each verdict has a text label, an icon and a shape: colour is never the only signal.
 VERDICT_ICONS = {
     "consistent": ("✓", "circle"),
