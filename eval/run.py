@@ -80,7 +80,7 @@ class NaiveRag:
 
         self.k = k
         self.passages = assistant.index.passages
-        client = assistant.index.vectorstore._client
+        client = assistant.index.client
         name = "naive-rag-baseline"
         try:
             client.delete_collection(name)

@@ -19,7 +19,7 @@ from .followup import resolve
 from .index import Index, SyncStats
 from .lexical import tokenize
 from .models import Answer, Claim, Passage
-from .retrieve import CounterpointRetriever, HybridRetriever
+from .retrieve import HybridRetriever
 from .settings import Settings
 from .verify import verify
 
@@ -302,5 +302,8 @@ class Assistant:
                 return c
         raise KeyError(claim_id)
 
-    def langchain_retriever(self, k: int = 4) -> CounterpointRetriever:
+    def langchain_retriever(self, k: int = 4):
+        """A LangChain ``BaseRetriever`` over both sides (documents carry ``side`` in metadata)."""
+        from .langchain_retriever import CounterpointRetriever
+
         return CounterpointRetriever(hybrid=self.retriever, k=k)

@@ -56,25 +56,32 @@ def atomic_write(path: Path, data: str) -> None:
         raise
 
 
-def make_vectorstore(settings: Settings, embeddings):
+COLLECTION_META = {"hnsw:space": "cosine"}
+
+
+def make_client(settings: Settings):
     """Factory seam: embedded Chroma by default, a Chroma server when RAG_CHROMA_URL is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
-    from langchain_chroma import Chroma
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         from urllib.parse import urlparse
 
         u = urlparse(settings.chroma_url)
-        client = chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
-                                     ssl=u.scheme == "https", settings=chroma_settings)
-    else:
-        path = settings.home / "chroma"
-        path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    return Chroma(collection_name=settings.collection, embedding_function=embeddings, client=client,
-                  collection_metadata={"hnsw:space": "cosine"})
+        return chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
+                                   ssl=u.scheme == "https", settings=chroma_settings)
+    path = settings.home / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def make_vectorstore(settings: Settings, embeddings, client=None):
+    """The LangChain vector store used for writes (embedding through our ``Embeddings``)."""
+    from langchain_chroma import Chroma
+
+    return Chroma(collection_name=settings.collection, embedding_function=embeddings,
+                  client=client or make_client(settings), collection_metadata=COLLECTION_META)
 
 
 class Index:
@@ -86,6 +93,8 @@ class Index:
         self.home = Path(settings.home)
         self.home.mkdir(parents=True, exist_ok=True)
         self._vs = None
+        self._client = None
+        self._col = None
         self._lock = threading.RLock()
         self.passages: dict[str, Passage] = {}
         self.manifest: dict = {}
@@ -95,10 +104,26 @@ class Index:
 
     # -- state -----------------------------------------------------------------
     @property
+    def client(self):
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
+
+    @property
     def vectorstore(self):
+        """langchain-chroma store, for writes; created on first write (its import costs a second)."""
         if self._vs is None:
-            self._vs = make_vectorstore(self.settings, self.embeddings)
+            self._vs = make_vectorstore(self.settings, self.embeddings, self.client)
         return self._vs
+
+    @property
+    def collection(self):
+        """The raw Chroma collection, for queries with our own query vector (no embedding function:
+        Chroma's default one would download a model)."""
+        if self._col is None:
+            self._col = self.client.get_or_create_collection(self.settings.collection, metadata=COLLECTION_META,
+                                                             embedding_function=None)
+        return self._col
 
     def reload(self) -> None:
         """Read the committed state: the manifest names the passage store it goes with."""
@@ -148,7 +173,7 @@ class Index:
                 ident = str(self.home / "chroma")  # Chroma's cache key for a persistent client
                 SharedSystemClient._identifier_to_system.pop(ident, None)
                 SharedSystemClient._identifier_to_refcount.pop(ident, None)
-                self._vs = None
+                self._vs = self._client = self._col = None
             self.reload()
             return True
 
@@ -187,7 +212,7 @@ class Index:
                         self.embeddings.progress = (lambda d, t, off=i: progress("embedding", off + d, len(to_add)))
                     metas = [{"side": p.side, "source": p.source, "kind": p.kind} for p in batch]
                     if vectors is not None and all(p.id in vectors for p in batch):
-                        vs._collection.upsert(ids=[p.id for p in batch], metadatas=metas,
+                        self.collection.upsert(ids=[p.id for p in batch], metadatas=metas,
                                               embeddings=[list(vectors[p.id]) for p in batch],
                                               documents=[p.embed_text or p.text for p in batch])
                     else:
@@ -220,7 +245,7 @@ class Index:
                              kept=len(set(wanted) & old), embedded=embedded)
 
     def _chroma_ids(self) -> list[str]:
-        col = self.vectorstore._collection
+        col = self.collection
         ids: list[str] = []
         total = col.count()
         for off in range(0, total, 10000):
@@ -233,13 +258,9 @@ class Index:
         n = self.count(side)
         if n == 0 or k <= 0:
             return []
-        res = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            list(vector), k=min(n, k + 8), filter={"side": side})
-        out = []
-        for doc, distance in res:
-            pid = doc.id or ""
-            if pid in self.passages:
-                out.append((pid, 1.0 - float(distance)))
+        res = self.collection.query(query_embeddings=[list(map(float, vector))], n_results=min(n, k + 8),
+                                    where={"side": side}, include=["distances"])
+        out = [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0]) if pid in self.passages]
         return out[:k]
 
     def lexical(self, tokens: Iterable[str], side: str, k: int) -> list[tuple[str, float]]:

@@ -2,15 +2,13 @@
 
 BM25 and dense rankings are fused by reciprocal rank (RRF); the dense cosine is kept for the
 abstention decision because RRF scores are rank-based and say nothing about relevance.
+The LangChain ``BaseRetriever`` face lives in ``langchain_retriever.py`` (imported on demand:
+langchain's retriever stack costs a second at start-up).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
-
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 
 from .index import Index
 from .lexical import tokenize
@@ -58,24 +56,3 @@ class HybridRetriever:
         dmap, lmap = dict(dense), dict(lex)
         order = sorted(fused, key=lambda i: (-fused[i], -dmap.get(i, 0.0), i))
         return [Hit(self.index.get(i), fused[i], dmap.get(i, 0.0), lmap.get(i, 0.0)) for i in order[:k]]
-
-
-class CounterpointRetriever(BaseRetriever):
-    """LangChain face of the hybrid retriever: documents from both sides, side in metadata."""
-
-    hybrid: HybridRetriever
-    k: int = 4
-    sides: tuple[str, ...] = ("essay", "literature")
-
-    model_config = {"arbitrary_types_allowed": True}
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        vector = self.hybrid.embed(query)
-        docs = []
-        for side in self.sides:
-            for h in self.hybrid.search(query, side, self.k, vector=vector):
-                p = h.passage
-                docs.append(Document(page_content=p.text, id=p.id, metadata={
-                    "side": p.side, "kind": p.kind, "source": p.source, "title": p.title,
-                    "locator": p.locator, "citation": p.citation, "score": h.score, "dense": h.dense}))
-        return docs
