@@ -84,6 +84,8 @@ class Assistant:
             man = self.index.manifest
             if not rebuild and man.get("fingerprint") == fp and man.get("model") == model and self.index.count():
                 return None
+            if man.get("model") and man.get("model") != model:
+                rebuild = True  # vectors of another model must not be mixed with ours
             self._corpus = None
             entries = man.get("documents", [])
             if rebuild:

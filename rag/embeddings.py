@@ -93,6 +93,11 @@ def get_embeddings(settings=None, progress=None) -> _Base:
     """Factory seam: choose the encoder from ``settings.encoder`` (auto | onnx | st)."""
     choice = getattr(settings, "encoder", "auto")
     batch = getattr(settings, "batch_size", 32)
+    if choice == "onnx-int8":
+        from .onnx_encoder import OnnxEmbeddings
+
+        return OnnxEmbeddings(getattr(settings, "home", Path(".rag")), batch_size=batch, progress=progress,
+                              quantized=True)
     if choice in {"auto", "onnx"}:
         try:
             from .onnx_encoder import OnnxEmbeddings, onnx_model_file

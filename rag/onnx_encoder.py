@@ -413,6 +413,8 @@ class OnnxEmbeddings(_Base):
         super().__init__(batch_size, progress)
         self.home = Path(home)
         self.quantized = quantized
+        if quantized:  # different vectors: an index built with them must not be reused by the fp32 model
+            self.name = f"{MODEL_NAME}-int8"
         self.threads = threads or os.cpu_count() or 1
         self.model_file = onnx_int8_file(self.home) if quantized else onnx_model_file(self.home)
         if not self.model_file.exists():

@@ -24,7 +24,7 @@ class Settings:
     user_dir: Path | None = _f(None, "Folder of user-added documents; default <home>/documents.")
     collection: str = _f("counterpoint", "Chroma collection name.")
     chroma_url: str | None = _f(None, "Use a Chroma server at this URL instead of the embedded store.")
-    encoder: str = _f("auto", "Query/document encoder: auto (ONNX if exported, else ST), onnx, st.")
+    encoder: str = _f("auto", "Encoder: auto (ONNX if exported, else sentence-transformers), onnx, onnx-int8, st.")
     batch_size: int = _f(32, "Embedding batch size (length-sorted batches).")
     top_k: int = _f(3, "Passages shown per side (essay, literature).")
     candidates: int = _f(20, "Candidates per retriever before fusion.")
