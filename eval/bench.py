@@ -88,52 +88,71 @@ def chunks_from(assistant, milestones: bool, synthetic: int):
     return sets
 
 
-def bench_ingestion(assistant, sets, batch_size):
+def ingest_worker(system: str, chunks_file: str, home: str, batch_size: int) -> dict:
+    """One measurement in its own process: ONNX Runtime and torch threads must not compete."""
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
 
     from rag.embeddings import SentenceTransformerEmbeddings, get_embeddings
     from rag.index import Index
+    from rag.models import Passage
     from rag.settings import Settings
 
-    class NaiveST(Embeddings):  # what a LangChain tutorial builds: encode() at its defaults
-        def __init__(self, model):
-            self.model = model
-
-        def embed_documents(self, texts):
-            return self.model.encode(texts, normalize_embeddings=True).tolist()
-
-        def embed_query(self, text):
-            return self.embed_documents([text])[0]
-
-    st = SentenceTransformerEmbeddings()
-    st.model  # load outside the timings
-    results = {}
-    for name, chunks in sets.items():
-        with tempfile.TemporaryDirectory() as d:
-            settings = Settings(home=Path(d) / "cp", batch_size=batch_size)
-            # the encoder the engine would use: ONNX if exported under the assistant's home, else ST
-            ours = get_embeddings(replace(settings, home=assistant.settings.home))
-            idx = Index(settings, ours)
+    chunks = [Passage.from_dict(json.loads(l)) for l in Path(chunks_file).read_text(encoding="utf-8").splitlines()]
+    with tempfile.TemporaryDirectory() as d:
+        if system == "counterpoint":
+            # the encoder the engine uses: ONNX if exported under the engine's home, else ST
+            enc = get_embeddings(Settings(home=Path(home), batch_size=batch_size))
+            if hasattr(enc, "load"):
+                enc.load()
+            else:
+                enc.model
+            idx = Index(Settings(home=Path(d), batch_size=batch_size), enc)
             t = time.perf_counter()
             idx.sync(chunks)
-            ours_s = time.perf_counter() - t
-            import chromadb
-            from chromadb.config import Settings as CS
+            return {"seconds": time.perf_counter() - t, "encoder": enc.backend}
+        import chromadb
+        from chromadb.config import Settings as CS
 
-            client = chromadb.PersistentClient(path=str(Path(d) / "lc"), settings=CS(anonymized_telemetry=False))
-            store = Chroma(collection_name="lc", embedding_function=NaiveST(st.model), client=client,
-                           collection_metadata={"hnsw:space": "cosine"})
-            docs = [Document(page_content=p.embed_text or p.text, metadata={"side": p.side}) for p in chunks]
-            t = time.perf_counter()
-            for i in range(0, len(docs), 2000):
-                store.add_documents(docs[i:i + 2000], ids=[p.id for p in chunks[i:i + 2000]])
-            lc_s = time.perf_counter() - t
-        results[name] = {"chunks": len(chunks), "counterpoint_s": round(ours_s, 2), "langchain_s": round(lc_s, 2),
-                         "counterpoint_chunks_per_s": round(len(chunks) / ours_s, 1),
-                         "langchain_chunks_per_s": round(len(chunks) / lc_s, 1),
-                         "ratio": round(lc_s / ours_s, 2), "encoder": getattr(ours, "backend", "?")}
+        model = SentenceTransformerEmbeddings().model
+
+        class NaiveST(Embeddings):  # what a LangChain tutorial builds: encode() at its defaults
+            def embed_documents(self, texts):
+                return model.encode(texts, normalize_embeddings=True).tolist()
+
+            def embed_query(self, text):
+                return self.embed_documents([text])[0]
+
+        client = chromadb.PersistentClient(path=d, settings=CS(anonymized_telemetry=False))
+        store = Chroma(collection_name="langchain-baseline", embedding_function=NaiveST(), client=client,
+                       collection_metadata={"hnsw:space": "cosine"})
+        docs = [Document(page_content=p.embed_text or p.text, metadata={"side": p.side}) for p in chunks]
+        t = time.perf_counter()
+        for i in range(0, len(docs), 2000):
+            store.add_documents(docs[i:i + 2000], ids=[p.id for p in chunks[i:i + 2000]])
+        return {"seconds": time.perf_counter() - t, "encoder": "sentence-transformers"}
+
+
+def bench_ingestion(assistant, sets, batch_size):
+    results = {}
+    for name, chunks in sets.items():
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as fh:
+            fh.write("".join(json.dumps(p.to_dict() | {"embed_text": p.embed_text}) + "\n" for p in chunks))
+        got = {}
+        for system in ("counterpoint", "langchain"):
+            p = subprocess.run([sys.executable, __file__, "--ingest-worker", system, fh.name,
+                                str(assistant.settings.home), str(batch_size)], env=ENV, cwd=REPO,
+                               capture_output=True, text=True)
+            if p.returncode:
+                raise RuntimeError(p.stderr[-3000:])
+            got[system] = json.loads(p.stdout.strip().splitlines()[-1])
+        os.unlink(fh.name)
+        ours, lc = got["counterpoint"]["seconds"], got["langchain"]["seconds"]
+        results[name] = {"chunks": len(chunks), "counterpoint_s": round(ours, 2), "langchain_s": round(lc, 2),
+                         "counterpoint_chunks_per_s": round(len(chunks) / ours, 1),
+                         "langchain_chunks_per_s": round(len(chunks) / lc, 1),
+                         "ratio": round(lc / ours, 2), "encoder": got["counterpoint"]["encoder"]}
         print(f"  ingestion {name}: {results[name]}", flush=True)
     return results
 
@@ -256,6 +275,10 @@ def bench_scaling(assistant, sizes):
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--ingest-worker"]:
+        print(json.dumps(ingest_worker(argv[1], argv[2], argv[3], int(argv[4]))))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--sizes", default="10000,50000,100000")
