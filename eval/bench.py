@@ -193,15 +193,18 @@ def bench_cold(home):
 
     cold = wall(ask)
     st = wall([sys.executable, "-c", "import sentence_transformers"])
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(ask, env=env_home, cwd=REPO, capture_output=True)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, max over children so far
+    # peak RSS of one `rag ask` alone: a fresh parent whose only child is that process
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    rss_kib = int(subprocess.run([sys.executable, "-c", probe, *ask], env=env_home, cwd=REPO, capture_output=True,
+                                 text=True).stdout.strip())
     mods = subprocess.run([sys.executable, "-c", "import sys, rag.cli as c; c.main(['ask', 'trucks?', '--json']);"
-                           "print('\\n'+','.join(m for m in ('torch','sentence_transformers','gradio') if m in sys.modules))"],
-                          env=env_home, cwd=REPO, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+                           "print(','.join(m for m in ('torch', 'sentence_transformers', 'gradio', 'transformers')"
+                           " if m in sys.modules) or 'none', file=sys.stderr)"],
+                          env=env_home, cwd=REPO, capture_output=True, text=True).stderr.strip().splitlines()[-1]
     return {"cold_rag_ask_s": round(cold, 2), "import_sentence_transformers_s": round(st, 2),
-            "ratio": round(cold / st, 2), "rag_ask_peak_rss_mb": round(max(rss, before) / 1024, 1),
-            "heavy_modules_loaded_by_rag_ask": mods or "none"}
+            "ratio": round(cold / st, 2), "rag_ask_peak_rss_mb": round(rss_kib / 1024, 1),
+            "heavy_modules_loaded_by_rag_ask": mods}
 
 
 def bench_webapp_rss(home):

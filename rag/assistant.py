@@ -50,6 +50,7 @@ class Assistant:
         self._corpus: Corpus | None = None
         self._claim_vecs: tuple[str, list[str], np.ndarray] | None = None
         self._chat_model = chat_model  # a LangChain chat model; None = from settings.llm (default none)
+        self._idf: dict[tuple, float] = {}
         self._lock = threading.RLock()
         self.index = Index(self.settings, self.embeddings)
         self.retriever = HybridRetriever(self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k)
@@ -210,7 +211,14 @@ class Assistant:
         return best - self.settings.coverage_weight * (1.0 - cov)
 
     def idf(self, token: str) -> float:
-        return max(self.index.bm25("literature").idf(token), self.index.bm25("essay").idf(token))
+        """Max idf over both sides, memoised per committed index state."""
+        key = (self.index.manifest.get("store"), token)
+        v = self._idf.get(key)
+        if v is None:
+            if len(self._idf) > 100_000:
+                self._idf.clear()
+            v = self._idf[key] = max(self.index.bm25("literature").idf(token), self.index.bm25("essay").idf(token))
+        return v
 
     def retrieve(self, resolved: str, mode: str = "hybrid", vector=None):
         if vector is None and mode != "bm25":

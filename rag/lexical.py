@@ -33,6 +33,8 @@ except Exception:  # pragma: no cover - exercised only without PyStemmer
 
 
 def fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
@@ -65,6 +67,12 @@ IRREGULAR = {
 
 def tokenize(text: str, stem: bool = True) -> list[str]:
     """Lowercase, accent-folded content tokens; numbers normalised; stopwords dropped."""
+    return list(_tokenize(text, stem))
+
+
+@lru_cache(maxsize=32768)
+def _tokenize(text: str, stem: bool) -> tuple[str, ...]:
+    """Cached: passage and sentence texts recur across questions on the warm path."""
     out = []
     for tok in _TOKEN_RE.findall(fold(text)):
         if tok[0].isdigit():
@@ -72,7 +80,7 @@ def tokenize(text: str, stem: bool = True) -> list[str]:
         elif tok not in STOPWORDS and len(tok) > 1:
             tok = IRREGULAR.get(tok, tok)
             out.append(_stem(tok) if stem else tok)
-    return out
+    return tuple(out)
 
 
 def idf(df: int, n: int) -> float:
