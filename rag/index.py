@@ -213,7 +213,7 @@ class Index:
                     metas = [{"side": p.side, "source": p.source, "kind": p.kind} for p in batch]
                     if vectors is not None and all(p.id in vectors for p in batch):
                         self.collection.upsert(ids=[p.id for p in batch], metadatas=metas,
-                                              embeddings=[list(vectors[p.id]) for p in batch],
+                                              embeddings=[[float(x) for x in vectors[p.id]] for p in batch],
                                               documents=[p.embed_text or p.text for p in batch])
                     else:
                         vs.add_texts([p.embed_text or p.text for p in batch], metadatas=metas,
