@@ -162,7 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.cmd == "eval":  # its options belong to the evaluation harness
+        args.rest = unknown + list(args.rest or [])
+    elif unknown:
+        parser.error("unrecognized arguments: " + " ".join(unknown))
     return args.func(args)
 
 
