@@ -217,7 +217,7 @@ def chart(report: dict, path: Path) -> None:
     keys = [k for k, _ in ROWS if not k.startswith("latency")]
     labels = [l for k, l in ROWS if not k.startswith("latency")]
     names = list(report["systems"])
-    fig, ax = plt.subplots(figsize=(12, 6.5))
+    fig, ax = plt.subplots(figsize=(13, 6.5))
     width = 0.8 / len(names)
     for i, n in enumerate(names):
         vals = [report["systems"][n][k] for k in keys]
@@ -228,7 +228,7 @@ def chart(report: dict, path: Path) -> None:
     ax.set_xlim(0, 1.05)
     ax.set_xlabel("score (higher is better)")
     ax.set_title(f"Counterpoint vs baselines — gold split '{report['split']}', {report['n']} questions")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
