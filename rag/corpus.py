@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -258,12 +257,3 @@ def load_corpus(corpus_dir: Path) -> Corpus:
         main = next(iter(essays.values()))
         claims = load_claims(corpus_dir / "claims.yaml", main, bib, digest_ids)
     return Corpus(documents, bib, claims, essays)
-
-
-@lru_cache(maxsize=4)
-def cached_corpus(corpus_dir: str, stamp: str) -> Corpus:
-    return load_corpus(Path(corpus_dir))
-
-
-def with_quote(p: Passage, quote: str, score: float, marker: str) -> Passage:
-    return replace(p, quote=quote, score=round(float(score), 4), marker=marker)

@@ -107,36 +107,35 @@ def sidecar(path: Path) -> dict[str, Any]:
     return {}
 
 
-def chunk_words(paragraphs: list[str], max_words: int = MAX_WORDS) -> list[str]:
-    """Group paragraphs into passages of at most ``max_words``; split long ones at sentences."""
+def _pack(pieces: list[str], sep: str, max_words: int) -> list[str]:
+    """Greedy packing of consecutive pieces into chunks of at most ``max_words``."""
     out: list[str] = []
     cur: list[str] = []
     n = 0
-    for para in paragraphs:
-        words = len(para.split())
-        if words > max_words:
-            if cur:
-                out.append("\n\n".join(cur))
-                cur, n = [], 0
-            piece, pn = [], 0
-            for s, e in sentence_spans(para):
-                sent = para[s:e]
-                w = len(sent.split())
-                if piece and pn + w > max_words:
-                    out.append(" ".join(piece))
-                    piece, pn = [], 0
-                piece.append(sent)
-                pn += w
-            if piece:
-                out.append(" ".join(piece))
-            continue
-        if cur and n + words > max_words:
-            out.append("\n\n".join(cur))
+    for piece in pieces:
+        w = len(piece.split())
+        if cur and n + w > max_words:
+            out.append(sep.join(cur))
             cur, n = [], 0
-        cur.append(para)
-        n += words
+        cur.append(piece)
+        n += w
     if cur:
-        out.append("\n\n".join(cur))
+        out.append(sep.join(cur))
+    return out
+
+
+def chunk_words(paragraphs: list[str], max_words: int = MAX_WORDS) -> list[str]:
+    """Group paragraphs into passages of at most ``max_words``; split long ones at sentences."""
+    out: list[str] = []
+    run: list[str] = []
+    for para in paragraphs:
+        if len(para.split()) > max_words:
+            out += _pack(run, "\n\n", max_words)
+            run = []
+            out += _pack([para[s:e] for s, e in sentence_spans(para)], " ", max_words)
+        else:
+            run.append(para)
+    out += _pack(run, "\n\n", max_words)
     return [c for c in out if c.strip()]
 
 
