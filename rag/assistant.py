@@ -16,7 +16,7 @@ from .docstore import AddReport, load_stored, store_document
 from .ingest import IngestError, load_document
 from .embeddings import get_embeddings
 from .followup import resolve
-from .index import Index, SyncStats
+from .index import INDEX_VERSION, Index, SyncStats
 from .lexical import tokenize
 from .models import Answer, Claim, Passage
 from .retrieve import HybridRetriever
@@ -83,10 +83,12 @@ class Assistant:
             fp = fingerprint(self._files())
             model = getattr(self.embeddings, "name", "")
             man = self.index.manifest
-            if not rebuild and man.get("fingerprint") == fp and man.get("model") == model and self.index.count():
-                return None
             if man.get("model") and man.get("model") != model:
                 rebuild = True  # vectors of another model must not be mixed with ours
+            if man and man.get("version") != INDEX_VERSION:
+                rebuild = True  # an index laid out by an older version
+            if not rebuild and man.get("fingerprint") == fp and self.index.count():
+                return None
             self._corpus = None
             entries = man.get("documents", [])
             if rebuild:

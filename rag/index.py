@@ -28,6 +28,7 @@ STORE = "passages.jsonl"
 MANIFEST = "manifest.json"
 CHROMA_BATCH = 2000
 SIDES = ("essay", "literature")
+INDEX_VERSION = 3  # 3: one Chroma collection per side
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,16 @@ def make_client(settings: Settings):
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def make_vectorstore(settings: Settings, embeddings, client=None):
+def collection_name(settings: Settings, side: str) -> str:
+    """One collection per side: a metadata filter makes Chroma scan (220 ms vs 1 ms at 50k chunks)."""
+    return f"{settings.collection}-{side}"
+
+
+def make_vectorstore(settings: Settings, embeddings, side: str, client=None):
     """The LangChain vector store used for writes (embedding through our ``Embeddings``)."""
     from langchain_chroma import Chroma
 
-    return Chroma(collection_name=settings.collection, embedding_function=embeddings,
+    return Chroma(collection_name=collection_name(settings, side), embedding_function=embeddings,
                   client=client or make_client(settings), collection_metadata=COLLECTION_META)
 
 
@@ -92,9 +98,10 @@ class Index:
         self.embeddings = embeddings
         self.home = Path(settings.home)
         self.home.mkdir(parents=True, exist_ok=True)
-        self._vs = None
+        self._vs: dict[str, object] = {}
         self._client = None
-        self._col = None
+        self._col: dict[str, object] = {}
+        self._counts: dict = {}
         self._lock = threading.RLock()
         self.passages: dict[str, Passage] = {}
         self.manifest: dict = {}
@@ -109,21 +116,19 @@ class Index:
             self._client = make_client(self.settings)
         return self._client
 
-    @property
-    def vectorstore(self):
-        """langchain-chroma store, for writes; created on first write (its import costs a second)."""
-        if self._vs is None:
-            self._vs = make_vectorstore(self.settings, self.embeddings, self.client)
-        return self._vs
+    def vectorstore(self, side: str):
+        """langchain-chroma store of one side, for writes; created on first write (its import costs a second)."""
+        if side not in self._vs:
+            self._vs[side] = make_vectorstore(self.settings, self.embeddings, side, self.client)
+        return self._vs[side]
 
-    @property
-    def collection(self):
-        """The raw Chroma collection, for queries with our own query vector (no embedding function:
-        Chroma's default one would download a model)."""
-        if self._col is None:
-            self._col = self.client.get_or_create_collection(self.settings.collection, metadata=COLLECTION_META,
-                                                             embedding_function=None)
-        return self._col
+    def collection(self, side: str):
+        """The raw Chroma collection of one side, for queries with our own query vector (no
+        embedding function: Chroma's default one would download a model)."""
+        if side not in self._col:
+            self._col[side] = self.client.get_or_create_collection(
+                collection_name(self.settings, side), metadata=COLLECTION_META, embedding_function=None)
+        return self._col[side]
 
     def reload(self) -> None:
         """Read the committed state: the manifest names the passage store it goes with."""
@@ -167,13 +172,13 @@ class Index:
         with self._lock:
             if stamp == self._seen:
                 return False
-            if self._vs is not None and not self.settings.chroma_url:
+            if self._client is not None and not self.settings.chroma_url:
                 from chromadb.api.shared_system_client import SharedSystemClient
 
                 ident = str(self.home / "chroma")  # Chroma's cache key for a persistent client
                 SharedSystemClient._identifier_to_system.pop(ident, None)
                 SharedSystemClient._identifier_to_refcount.pop(ident, None)
-                self._vs = self._client = self._col = None
+                self._vs, self._client, self._col = {}, None, {}
             self.reload()
             return True
 
@@ -185,7 +190,12 @@ class Index:
             return self._bm25[side]
 
     def count(self, side: str | None = None) -> int:
-        return sum(1 for p in self.passages.values() if side is None or p.side == side)
+        if side is None:
+            return len(self.passages)
+        if self._counts.get("_of") is not self.passages:  # recount once per committed state
+            self._counts = {"_of": self.passages, **{s: sum(1 for p in self.passages.values() if p.side == s)
+                                                      for s in SIDES}}
+        return self._counts[side]
 
     def get(self, pid: str) -> Passage:
         return self.passages[pid]
@@ -200,24 +210,29 @@ class Index:
         """
         with self._lock:
             wanted = {p.id: p for p in passages}
-            vs = self.vectorstore
-            present = set(self._chroma_ids())
-            to_add = [p for pid, p in wanted.items() if pid not in present]
+            present = {side: set(self._side_ids(side)) for side in SIDES}
+            to_add = [p for pid, p in wanted.items() if pid not in present[p.side]]
             before = self.embeddings.calls
             saved = getattr(self.embeddings, "progress", None)
             try:
-                for i in range(0, len(to_add), CHROMA_BATCH):
-                    batch = to_add[i: i + CHROMA_BATCH]
-                    if progress:
-                        self.embeddings.progress = (lambda d, t, off=i: progress("embedding", off + d, len(to_add)))
-                    metas = [{"side": p.side, "source": p.source, "kind": p.kind} for p in batch]
-                    if vectors is not None and all(p.id in vectors for p in batch):
-                        self.collection.upsert(ids=[p.id for p in batch], metadatas=metas,
-                                              embeddings=[[float(x) for x in vectors[p.id]] for p in batch],
-                                              documents=[p.embed_text or p.text for p in batch])
-                    else:
-                        vs.add_texts([p.embed_text or p.text for p in batch], metadatas=metas,
-                                     ids=[p.id for p in batch])
+                done = 0
+                for side in SIDES:
+                    items = [p for p in to_add if p.side == side]
+                    for i in range(0, len(items), CHROMA_BATCH):
+                        batch = items[i: i + CHROMA_BATCH]
+                        if progress:
+                            self.embeddings.progress = (
+                                lambda d, t, off=done: progress("embedding", off + d, len(to_add)))
+                        metas = [{"side": p.side, "source": p.source, "kind": p.kind} for p in batch]
+                        if vectors is not None and all(p.id in vectors for p in batch):
+                            self.collection(side).upsert(
+                                ids=[p.id for p in batch], metadatas=metas,
+                                embeddings=[[float(x) for x in vectors[p.id]] for p in batch],
+                                documents=[p.embed_text or p.text for p in batch])
+                        else:
+                            self.vectorstore(side).add_texts([p.embed_text or p.text for p in batch],
+                                                             metadatas=metas, ids=[p.id for p in batch])
+                        done += len(batch)
             finally:
                 self.embeddings.progress = saved
             embedded = self.embeddings.calls - before
@@ -225,7 +240,7 @@ class Index:
                             for p in wanted.values())
             store = f"passages-{hashlib.sha256(lines.encode()).hexdigest()[:16]}.jsonl"
             atomic_write(self.home / store, lines)
-            manifest = {"version": 2, "model": getattr(self.embeddings, "name", ""), "fingerprint": fingerprint,
+            manifest = {"version": INDEX_VERSION, "model": getattr(self.embeddings, "name", ""), "fingerprint": fingerprint,
                         "store": store, "count": len(wanted),
                         "sides": {s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES}}
             manifest.update(extra or {})
@@ -233,9 +248,10 @@ class Index:
             for old in self.home.glob("passages*.jsonl"):
                 if old.name != store:
                     old.unlink(missing_ok=True)
-            stale = [pid for pid in present if pid not in wanted]
-            for i in range(0, len(stale), CHROMA_BATCH):
-                vs.delete(ids=stale[i: i + CHROMA_BATCH])
+            for side in SIDES:
+                stale = [pid for pid in present[side] if pid not in wanted or wanted[pid].side != side]
+                for i in range(0, len(stale), CHROMA_BATCH):
+                    self.collection(side).delete(ids=stale[i: i + CHROMA_BATCH])
             old = set(self.passages)
             self.passages = wanted
             self.manifest = manifest
@@ -245,7 +261,10 @@ class Index:
                              kept=len(set(wanted) & old), embedded=embedded)
 
     def _chroma_ids(self) -> list[str]:
-        col = self.collection
+        return [pid for side in SIDES for pid in self._side_ids(side)]
+
+    def _side_ids(self, side: str) -> list[str]:
+        col = self.collection(side)
         ids: list[str] = []
         total = col.count()
         for off in range(0, total, 10000):
@@ -258,8 +277,8 @@ class Index:
         n = self.count(side)
         if n == 0 or k <= 0:
             return []
-        res = self.collection.query(query_embeddings=[list(map(float, vector))], n_results=min(n, k + 8),
-                                    where={"side": side}, include=["distances"])
+        res = self.collection(side).query(query_embeddings=[list(map(float, vector))], n_results=min(n, k + 8),
+                                          include=["distances"])
         out = [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0]) if pid in self.passages]
         return out[:k]
 

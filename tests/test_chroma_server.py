@@ -62,7 +62,7 @@ def server_count(url: str, collection: str) -> int:
 
     host, port = url.rsplit(":", 1)
     client = chromadb.HttpClient(host=host.split("//")[1], port=int(port), settings=CS(anonymized_telemetry=False))
-    return client.get_collection(collection).count()
+    return sum(client.get_collection(f"{collection}-{side}").count() for side in ("essay", "literature"))
 
 
 def test_engine_on_a_chroma_server(chroma_url, small_corpus, tmp_path, embeddings):
