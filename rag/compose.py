@@ -1,19 +1,25 @@
-"""Stage 4: extractive composition. No model: verbatim sentences, paired, with a reviewed verdict.
+"""Stage 4: extractive composition. No model: verbatim excerpts, reviewed claims, a direct answer.
 
-Everything a reader sees is cut from an indexed passage by character offsets; the summary only
-arranges those cuts and the reviewed rationale. ``verify.py`` checks the result.
+Everything a reader sees is cut from an indexed passage by character offsets, or is curated
+review data (a claim's rationale, the claims inventory). The direct answer only arranges those
+pieces, each with its marker; ``verify.py`` checks the result.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
-from .figures import asked_kinds, compare, extract
+import numpy as np
+
+from . import overview, premise as premises
+from .claimmatch import ClaimMatch, rank_claims
+from .excerpt import SentenceBank, WeightedQuery, choose, first_sentence, overlap
+from .figures import asked_kinds, compare
 from .lexical import tokenize
-from .models import VERDICT_LABELS, Answer, Claim, FigureComparison, Passage
+from .models import VERDICT_LABELS, Answer, Claim, ClaimCard, FigureComparison, Passage
+from .policy import AnswerPolicy
+from .question import LANG_NAMES, Question
 from .retrieve import Hit
-from .sentences import sentence_spans, strip_markers
 
 SUGGESTIONS = (
     "How many trucks and jeeps did the Allies send to the Soviet Union?",
@@ -23,158 +29,245 @@ SUGGESTIONS = (
     "Did Roosevelt ever criticise Stalin in public?",
     "Is Hoggan a reliable source?",
     "What kind of publication is Inconvenient History?",
+    "What are the biggest errors in the essay?",
 )
+VERDICT_OPENERS = {
+    "consistent": "The essay is right here",
+    "needs-context": "Partly right, but it needs context",
+    "disputed": "Historians disagree on this",
+    "contradicted": "The literature contradicts the essay here",
+    "unverifiable": "This cannot be verified",
+}
+ESSAY_TITLE_FALLBACK = "the essay"
 
 
 @dataclass(frozen=True)
-class WeightedQuery:
-    """Question tokens weighted 1.0; tokens inherited from history weighted less."""
+class PartEvidence:
+    """What retrieval found for one (sub-)question."""
 
-    weights: dict[str, float]
-
-    @classmethod
-    def build(cls, question: str, resolved: str, context_weight: float = 0.4) -> "WeightedQuery":
-        own = tokenize(question)
-        w = {t: 1.0 for t in own}
-        for t in tokenize(resolved):
-            w.setdefault(t, context_weight)
-        return cls(w)
+    text: str  # the part as typed
+    resolved: str  # with history context
+    essay_hits: Sequence[Hit]
+    lit_hits: Sequence[Hit]
+    claim_sims: dict[str, float] = field(default_factory=dict)
+    qvec: np.ndarray | None = None  # question vector in the space of ``sentences``
+    multilingual: bool = False
 
 
-def overlap(tokens: set[str], q: WeightedQuery, idf: Callable[[str], float]) -> float:
-    total = sum(idf(t) * w for t, w in q.weights.items()) or 1.0
-    return sum(idf(t) * w for t, w in q.weights.items() if t in tokens) / total
+@dataclass(frozen=True)
+class Context:
+    """Corpus-level data composition needs besides the hits."""
+
+    claims: Sequence[Claim]
+    idf: Callable[[str], float]
+    sentences: SentenceBank | None = None
+    reviewed_essay: str = ""
+    essay_title: str = ESSAY_TITLE_FALLBACK
+    essay_profiles: frozenset[str] = frozenset()
+    essay_passages: Sequence[Passage] = ()  # the reviewed essay's passages in order (overviews)
 
 
-def select_quote(text: str, q: WeightedQuery, idf: Callable[[str], float], kinds: set[str],
-                 prefer: str = "", figures: Sequence[str] = ()) -> tuple[int, int, float]:
-    """Best sentence span of ``text`` for the question; short sentences take their neighbour."""
-    spans = sentence_spans(text)
-    if not spans:
-        return 0, len(text), 0.0
-    if prefer and prefer in text:
-        s = text.index(prefer)
-        return s, s + len(prefer), 1.0
-    best, best_score = 0, -1.0
-    for i, (s, e) in enumerate(spans):
-        sent = text[s:e]
-        if sent.rstrip("”\"’' ").endswith("?"):
-            continue
-        score = overlap(set(tokenize(sent)), q, idf)
-        if kinds:
-            found = {x.kind for x in extract(sent)}
-            if found & kinds or ("*" in kinds and found - {"year"}):
-                score += 0.2
-        if any(n in sent for f in figures for n in re.findall(r"\d[\d,.]*\d|\d", f)):
-            score += 0.5  # the reviewed comparison's figure: show the sentence that states it
-        score -= 0.002 * i
-        if score > best_score:
-            best, best_score = i, score
-    s, e = spans[best]
-    if e - s < 70 and best + 1 < len(spans):
-        e = spans[best + 1][1]
-    s, e = strip_markers(text, (s, e))
-    return s, e, max(best_score, 0.0)
-
-
-def claim_score(c: Claim, q: WeightedQuery, idf: Callable[[str], float], sim: float) -> float:
-    """How squarely the question is about this claim: words of its quote (recall and precision),
-    words of its rationale and figures, and the dense similarity of question and claim."""
-    quote_toks = set(tokenize(c.quote))
-    extra = set(tokenize(c.rationale + " " + " ".join(f.kind for f in c.figures))) - quote_toks
-    qset = set(q.weights)
-    precision = (sum(idf(t) for t in quote_toks & qset) / (sum(idf(t) for t in quote_toks) or 1.0))
-    return (overlap(quote_toks, q, idf) + 0.3 * overlap(extra, q, idf) + 0.3 * precision
-            + 1.0 * max(0.0, sim - 0.25))
-
-
-def match_claim(q: WeightedQuery, essay_hits: Sequence[Hit], claims: Sequence[Claim],
-                idf: Callable[[str], float], sims: dict[str, float] | None = None,
-                min_score: float = 0.4) -> tuple[Claim | None, int]:
-    """The reviewed claim the question is about, among claims in the top essay paragraphs.
-
-    Score = rank weight of the paragraph's hit × ``claim_score``.
-    """
-    sims = sims or {}
-    best: tuple[float, Claim | None, int] = (0.0, None, -1)
-    for rank, hit in enumerate(essay_hits[:5]):
-        rank_w = (1.0, 0.9, 0.8, 0.7, 0.6)[rank]
-        for c in claims:
-            if c.paragraph not in hit.passage.paragraphs or c.quote not in hit.passage.text:
-                continue
-            score = rank_w * claim_score(c, q, idf, sims.get(c.id, 0.0))
-            if score > best[0]:
-                best = (score, c, rank)
-    if best[0] < min_score:
-        return None, -1
-    return best[1], best[2]
-
-
-def _literature_order(hits: Sequence[Hit], claim: Claim | None, boost: float = 0.03) -> list[Hit]:
-    """Passages from the digests a matched claim rests on move up; ties keep retrieval order."""
-    if not claim:
-        return list(hits)
-    wanted = set(claim.digests)
-    return sorted(hits, key=lambda h: -(h.score + (boost if h.passage.source in wanted else 0.0)))
-
-
-def proper_nouns(question: str) -> list[str]:
-    """Capitalised words after the first ("Who is John Mosier?" -> John, Mosier): names the
-    essay may mention even when the passage is not semantically close to the question."""
-    words = re.findall(r"[A-Za-z][\w’'-]+", question)[1:]
-    return [w for w in words if w[0].isupper() and len(w) > 2 and w.lower() not in {"the", "and", "did", "was"}]
-
-
-def abstain(question: str, resolved: str, topics: Sequence[str], reason: str) -> Answer:
-    listed = "; ".join(topics[:12])
-    summary = (f"Not covered: {reason} Counterpoint answers questions about the essay “Poison Partners” "
-               f"(John Wear, 2020) and the mainstream literature on its topics, for example: {listed}.")
+def abstain(question: str, resolved: str, topics: Sequence[str], reason: str, kind: str = "out-of-scope",
+            essay_title: str = ESSAY_TITLE_FALLBACK, language: str = "en",
+            suggestions: Sequence[str] = SUGGESTIONS) -> Answer:
+    if kind == "language":
+        summary = reason
+    else:
+        summary = (f"Not covered: {reason} Counterpoint answers questions about {essay_title} and the mainstream "
+                   "literature on its topics.")
     return Answer(question=question, resolved_question=resolved, abstained=True, summary=summary,
-                  covered_topics=tuple(topics), suggestions=SUGGESTIONS)
+                  covered_topics=tuple(topics), suggestions=tuple(suggestions)[:4], abstain_reason=kind,
+                  language=language)
 
 
-def compose(question: str, resolved: str, essay_hits: Sequence[Hit], lit_hits: Sequence[Hit],
-            claims: Sequence[Claim], idf: Callable[[str], float], top_k: int = 3,
-            essay_min_dense: float = 0.4, claim_sims: dict[str, float] | None = None,
-            reviewed_essay: str = "") -> Answer:
-    q = WeightedQuery.build(question, resolved)
-    kinds = asked_kinds(resolved)
-    reviewable = [h for h in essay_hits if not reviewed_essay or h.passage.source == reviewed_essay]
-    claim, claim_rank = match_claim(q, reviewable, claims, idf, claim_sims)
-    if claim is not None:
-        claim_rank = essay_hits.index(reviewable[claim_rank])
+def _subject(question: Question, part: PartEvidence) -> set[str]:
+    """Words that name what the part is about: its own content words, plus the carried-over
+    context for a follow-up."""
+    own = set(tokenize(part.text))
+    if question.followup:
+        own |= set(tokenize(part.resolved))
+    return own
 
-    essay_sel = list(essay_hits)
-    if claim is not None and claim_rank > 0:
-        essay_sel.insert(0, essay_sel.pop(claim_rank))
-    names = [n for n in proper_nouns(question) if all(idf(t) >= 1.5 for t in tokenize(n))]  # rare names only
 
-    def on_topic(h: Hit) -> bool:
-        """The essay column shows only passages that are about the question: semantically close,
-        or sharing most of its weighted words, or naming what it names."""
-        if h.dense >= essay_min_dense:
-            return True
-        if h.dense >= 0.2 and overlap(set(tokenize(h.passage.text)), q, idf) >= 0.5:
-            return True
-        return any(n in h.passage.text for n in names)
+def _cards(question: Question, parts: Sequence[PartEvidence], ctx: Context, policy: AnswerPolicy) -> list[ClaimMatch]:
+    if question.intent in {"overview", "right-wrong"}:
+        return []
+    limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" else 1
+    out: list[ClaimMatch] = []
+    for part in parts:
+        q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
+        hits = [h for h in part.essay_hits if not ctx.reviewed_essay or h.passage.source == ctx.reviewed_essay]
+        gate = policy
+        if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
+            gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
+        for m in rank_claims(q, _subject(question, part), hits, ctx.claims, ctx.idf, part.claim_sims, gate,
+                             limit=limit, multilingual=part.multilingual):
+            if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
+                out.append(m)
+    return out[: policy.max_cards]
 
-    essay_sel = [h for i, h in enumerate(essay_sel) if (i == 0 and claim is not None) or on_topic(h)][:top_k]
 
+def _on_topic_essay(h: Hit, q: WeightedQuery, best: float, names: Sequence[str], idf, policy: AnswerPolicy,
+                    multilingual: bool) -> bool:
+    if multilingual:
+        return h.dense >= max(policy.multilingual_min_relevance + 0.06, best - policy.essay_relative)
+    if any(n in h.passage.text.lower() for n in names):
+        return True
+    if h.dense < best - policy.essay_relative:
+        return False
+    if h.dense >= policy.essay_min_dense:
+        return True
+    return h.dense >= policy.essay_weak_dense and overlap(set(tokenize(h.passage.text)), q, idf) >= policy.essay_min_overlap
+
+
+def _on_topic_lit(h: Hit, q: WeightedQuery, best: float, idf, policy: AnswerPolicy, multilingual: bool) -> bool:
+    if multilingual:
+        return h.dense >= best - policy.literature_relative
+    if h.dense >= max(policy.literature_min_dense, best - policy.literature_relative):
+        return True
+    return overlap(set(tokenize(h.passage.text)), q, idf) >= policy.literature_min_overlap
+
+
+def _interleave(lists: Sequence[Sequence[Hit]]) -> list[Hit]:
+    out: list[Hit] = []
+    seen: set[str] = set()
+    for i in range(max((len(x) for x in lists), default=0)):
+        for lst in lists:
+            if i < len(lst) and lst[i].passage.id not in seen:
+                out.append(lst[i])
+                seen.add(lst[i].passage.id)
+    return out
+
+
+def _select_essay(question: Question, parts: Sequence[PartEvidence], cards: Sequence[ClaimMatch], ctx: Context,
+                  policy: AnswerPolicy, top_k: int, claim_list: Sequence[Claim]) -> list[Hit]:
+    chosen: list[Hit] = [m.hit for m in cards]
+    if claim_list:  # overview of right/wrong: the paragraphs that carry the listed claims
+        by_para = {p.paragraphs[0]: p for p in ctx.essay_passages if p.paragraphs}
+        for c in claim_list:
+            p = next((x for x in ctx.essay_passages if c.paragraph in x.paragraphs and c.quote in x.text), None)
+            if p is not None:
+                chosen.append(Hit(p, 0.0, 0.0, 0.0))
+        del by_para
+    elif question.intent == "overview" and ctx.essay_passages:
+        body = [p for p in ctx.essay_passages if p.section and p.paragraphs and p.paragraphs[0] > 0
+                and p.section != "Title and publication data"]
+        if body:
+            chosen += [Hit(body[0], 0.0, 0.0, 0.0), Hit(body[-1], 0.0, 0.0, 0.0)]
+    else:
+        names = list(question.entities)
+        per_part = []
+        for part in parts:
+            q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
+            best = max((h.dense for h in part.essay_hits), default=0.0)
+            per_part.append([h for h in part.essay_hits
+                             if _on_topic_essay(h, q, best, names, ctx.idf, policy, part.multilingual)])
+        chosen += _interleave(per_part)
+    out: list[Hit] = []
+    for h in chosen:
+        if all(h.passage.id != o.passage.id for o in out):
+            out.append(h)
+    return out[: max(top_k, len(cards))]
+
+
+def _select_literature(question: Question, parts: Sequence[PartEvidence], cards: Sequence[ClaimMatch],
+                       ctx: Context, policy: AnswerPolicy, top_k: int) -> list[Hit]:
+    wanted = {d for m in cards for d in m.claim.digests}
+    boost_profiles = question.intent in {"overview", "right-wrong"} or (
+        question.intent == "source" and any(w in question.text.lower() for w in ("essay", "article", "author")))
+    per_part = []
+    for part in parts:
+        q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
+        best = max((h.dense for h in part.lit_hits), default=0.0)
+
+        def key(h: Hit) -> float:
+            s = h.score + (policy.literature_claim_boost if h.passage.source in wanted else 0.0)
+            if boost_profiles and h.passage.source in ctx.essay_profiles:
+                s += policy.overview_boost
+            return -s
+
+        hits = sorted(part.lit_hits, key=key)
+        per_part.append([h for h in hits if _on_topic_lit(h, q, best, ctx.idf, policy, part.multilingual)
+                         or (boost_profiles and h.passage.source in ctx.essay_profiles)])
+    return _interleave(per_part)[:top_k]
+
+
+def _excerpt(h: Hit, part: PartEvidence, question: Question, ctx: Context, policy: AnswerPolicy,
+             prefer: str = "", figures: Sequence[str] = ()) -> tuple[int, int]:
+    p = h.passage
+    q = WeightedQuery.build(part.text if question.english else "", part.resolved if question.english else "",
+                            policy.context_weight)
+    spans, svecs = ctx.sentences.get(p.id, p.text) if ctx.sentences is not None else (None, None)
+    s, e, _ = choose(p.text, q, ctx.idf, asked_kinds(part.resolved), part.qvec, spans, svecs, prefer, figures,
+                     policy.excerpt_dense_weight, policy.excerpt_short)
+    return s, e
+
+
+def _part_for(h: Hit, parts: Sequence[PartEvidence]) -> PartEvidence:
+    for part in parts:
+        if any(x.passage.id == h.passage.id for x in list(part.essay_hits) + list(part.lit_hits)):
+            return part
+    return parts[0]
+
+
+def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, policy: AnswerPolicy | None = None,
+            top_k: int = 3) -> Answer:
+    policy = policy or AnswerPolicy()
+    cards = _cards(question, parts, ctx, policy)
+    claim_list: list[Claim] = []
+    counts: dict[str, int] = {}
+    if question.intent == "right-wrong":
+        counts = overview.inventory(ctx.claims)
+        claim_list = overview.select(ctx.claims, overview.wanted_verdicts(question.text))
+    essay_hits = _select_essay(question, parts, cards, ctx, policy, top_k, claim_list[:top_k])
+    lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k)
+
+    card_claim = {m.hit.passage.id: m.claim for m in cards}
+    listed = {p: c for c in claim_list[:top_k] for p in [next((h.passage.id for h in essay_hits
+                                                               if c.quote in h.passage.text), "")] if p}
     essay: list[Passage] = []
-    for i, h in enumerate(essay_sel, 1):
-        prefer = claim.quote if (claim is not None and i == 1) else ""
-        s, e, sc = select_quote(h.passage.text, q, idf, kinds, prefer)
+    for i, h in enumerate(essay_hits, 1):
+        claim = card_claim.get(h.passage.id) or listed.get(h.passage.id)
+        s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, prefer=claim.quote if claim else "")
         p = h.passage
         notes = tuple(n for n in p.footnotes if f"[{n.number}]" in p.text[s:])[:1] or p.footnotes[:1]
-        essay.append(replace(p, quote=p.text[s:e], score=round(h.score, 5), marker=f"E{i}", footnotes=notes
-                             if notes else p.footnotes))
-
+        essay.append(replace(p, quote=p.text[s:e], score=round(h.score, 5), marker=f"E{i}", footnotes=notes))
+    lit_figures = [f.literature for m in cards[:1] for f in m.claim.figures]
     literature: list[Passage] = []
-    for i, h in enumerate(_literature_order(lit_hits, claim)[:top_k], 1):
-        s, e, sc = select_quote(h.passage.text, q, idf, kinds,
-                                figures=[f.literature for f in claim.figures] if claim else ())
+    for i, h in enumerate(lit_hits, 1):
+        s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, figures=lit_figures)
         literature.append(replace(h.passage, quote=h.passage.text[s:e], score=round(h.score, 5), marker=f"L{i}"))
 
+    marker_of = {p.id: p.marker for p in essay}
+    shown_cards = tuple(ClaimCard(m.claim, marker_of[m.hit.passage.id]) for m in cards if m.hit.passage.id in marker_of)
+    primary = shown_cards[0].claim if shown_cards and shown_cards[0].marker == "E1" else None
+    figures = _figures(primary, essay, literature, question.resolved)
+    premise_text = premises.check(question.premise, literature, essay) if question.english else ""
+    notices = list(f"“{p.title}” is a user-added essay: its claims are not reviewed." for p in essay[:1]
+                   if ctx.reviewed_essay and p.source != ctx.reviewed_essay)
+    if not question.english:
+        notices.append(f"Your question is in {LANG_NAMES.get(question.language, question.language)}; it was matched "
+                       "with a multilingual encoder, and the answer quotes the English sources.")
+    if question.followup and question.resolved != question.text:
+        missing = _uncovered_focus(question, essay, literature, ctx.idf)
+        if missing:
+            notices.append(f"The sources shown say nothing about {missing} in this context; they answer the "
+                           "surrounding question instead.")
+    direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list)
+    return Answer(
+        question=question.text, resolved_question=question.resolved, abstained=False, essay=tuple(essay),
+        literature=tuple(literature), verdict=primary.verdict if primary else None, claim=primary,
+        summary=summarize(essay, literature, primary, figures), figures=tuple(figures),
+        suggestions=() if essay or literature else SUGGESTIONS, notices=tuple(notices),
+        review_status="reviewed" if shown_cards else ("not-reviewed" if any("user-added" in n for n in notices)
+                                                       else "no-matching-claim"),
+        direct=direct, cards=shown_cards, claim_list=tuple(claim_list), inventory=tuple(counts.items()),
+        premise=premise_text, language=question.language, intent=question.intent, parts=tuple(question.parts),
+    )
+
+
+def _figures(claim: Claim | None, essay: Sequence[Passage], literature: Sequence[Passage],
+             resolved: str) -> list[FigureComparison]:
     figures: list[FigureComparison] = []
     if claim is not None:
         for f in claim.figures:
@@ -182,15 +275,55 @@ def compose(question: str, resolved: str, essay_hits: Sequence[Hit], lit_hits: S
             figures.append(FigureComparison(f.kind, f.essay, f.literature, f.note, "E1", lit_marker, "review"))
     if not figures and essay:
         figures = compare(resolved, essay[0].quote, [(p.marker, p.quote) for p in literature])
+    return figures
 
-    verdict = claim.verdict if claim else None
-    notices = tuple(f"“{p.title}” is a user-added essay: its claims are not reviewed." for p in essay[:1]
-                    if reviewed_essay and p.source != reviewed_essay)
-    return Answer(question=question, resolved_question=resolved, abstained=False, essay=tuple(essay),
-                  literature=tuple(literature), verdict=verdict, claim=claim,
-                  summary=summarize(essay, literature, claim, figures), figures=tuple(figures),
-                  suggestions=() if essay or literature else SUGGESTIONS, notices=notices,
-                  review_status="reviewed" if claim else ("not-reviewed" if notices else "no-matching-claim"))
+
+def _uncovered_focus(question: Question, essay: Sequence[Passage], literature: Sequence[Passage], idf) -> str:
+    """The follow-up's own rare words that no shown passage contains ("aircraft")."""
+    shown = set()
+    for p in list(essay) + list(literature):
+        shown |= set(tokenize(p.text))
+    own = [t for t in question.own_tokens if not t.isdigit() and idf(t) >= 1.0]
+    missing = [t for t in own if t not in shown]
+    if own and len(missing) == len(own):
+        words = [w for w in question.text.strip(" ?.!").split() if any(w.lower().startswith(m[:4]) for m in missing)]
+        return "“" + " ".join(words or missing) + "”"
+    return ""
+
+
+def _sentence_quote(p: Passage) -> str:
+    return f"“{p.quote}” [{p.marker}]"
+
+
+def _direct(question: Question, cards: Sequence[ClaimCard], essay: Sequence[Passage], literature: Sequence[Passage],
+            premise_text: str, counts: dict[str, int], claim_list: Sequence[Claim]) -> str:
+    """One to three sentences that answer the question, each made of verified pieces."""
+    out: list[str] = []
+    if premise_text:
+        out.append(premise_text.rstrip(".") + ".")
+    if question.intent == "right-wrong" and counts:
+        out.append(overview.inventory_sentence(counts))
+        if literature:
+            out.append(f"In short: {_sentence_quote(literature[0])}")
+        return " ".join(out[:3])
+    if cards:
+        for card in cards[: 2 if len(cards) > 1 else 1]:
+            c = card.claim
+            out.append(f"{VERDICT_OPENERS[c.verdict]}: the essay says “{c.quote}” [{card.marker}]. "
+                       f"{first_sentence(c.rationale)}")
+        if len(out) < 3 and literature and len(cards) == 1:
+            out.append(_sentence_quote(literature[0]))
+        return " ".join(out[:3])
+    if literature:
+        out.append(_sentence_quote(literature[0]))
+        second = next((p for p in literature[1:] if p.source != literature[0].source), None)
+        if second is not None and len(out) < 3 and len(question.parts) > 1:
+            out.append(_sentence_quote(second))
+    if essay and question.intent not in {"source"} and len(out) < 3:
+        out.append(f"The essay ({essay[0].locator}) says: {_sentence_quote(essay[0])}")
+    if not literature and not essay:
+        out.append("The corpus has nothing that answers this directly.")
+    return " ".join(out[:3])
 
 
 def summarize(essay: Sequence[Passage], literature: Sequence[Passage], claim: Claim | None,

@@ -1,11 +1,12 @@
-"""Resolve short follow-ups ("and the tanks?") against earlier questions, without a model.
+"""Resolve follow-ups ("and the tanks?", "what about him?") against the whole chat history.
 
-Rule: a question is a follow-up when it starts with a connective (and, but, what about, how
-about, also), or uses a pronoun with no noun of its own to refer to (they, it, that, those,
-he, she, them, this), or has at most two content words and no name or number of its own. It then inherits the context of the
-last question, minus that question's *focus* (the noun phrase after "how many/how much/which/
-what/who"), which the follow-up replaces: "How many trucks did the Allies send to the Soviet
-Union?" + "And the tanks?" -> "And the tanks? (Allies send Soviet Union)".
+A question is a follow-up when it opens with a connective (and, but, so, also, what about,
+how about, then), or leans on a pronoun with few words of its own (he, it, that, those…), or
+has at most two content words and no name or number of its own. Its context comes from the
+*anchor*: the latest earlier question that was not itself a follow-up, so a subject carries
+over two and three turns. An elliptical follow-up ("And aircraft?") replaces the anchor's
+focus (the noun phrase after how many / which / what / who); a pronoun follow-up ("Was he
+right?") keeps the anchor whole, because the pronoun points at it.
 """
 from __future__ import annotations
 
@@ -13,41 +14,72 @@ import re
 
 from .lexical import STOPWORDS
 
-CONNECTIVE_RE = re.compile(r"^\s*(and|but|also|what about|how about|then|so)\b", re.I)
-PRONOUN_RE = re.compile(r"\b(they|them|it|its|that|those|this|these|he|she|him|her|his|there)\b", re.I)
+CONNECTIVE_RE = re.compile(r"^\s*(and|but|also|what about|how about|then|so|or|plus|ok(?:ay)?,? (?:and|so)|"
+                           r"und|y|et|а|и|e)\b", re.I)
+PRONOUN_RE = re.compile(r"\b(they|them|it|its|that|those|this|these|he|she|him|her|his|hers|there|then|"
+                        r"the same|such)\b", re.I)
 FOCUS_RE = re.compile(
-    r"\b(how many|how much|which|what|who|whom|when)\s+((?:[\w’'-]+\s+){0,4}?)(?=did|do|does|was|were|is|are|has|have|had|will|would|could|can|\?|$)",
-    re.I)
+    r"\b(how many|how much|which|what|who|whom|when)\s+((?:[\w’'-]+\s+){0,4}?)"
+    r"(?=did|do|does|was|were|is|are|has|have|had|will|would|could|can|\?|$)", re.I)
+GENERIC = {"many", "much", "number", "figure", "figures", "really", "true", "right", "wrong", "exactly",
+           "actually", "please", "tell", "more", "about", "else", "other", "same", "ok", "okay"}
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[A-Za-z][\w’'-]*|\d[\d,.]*", text) if w.lower() not in STOPWORDS]
+    return [w for w in re.findall(r"[^\W\d_][\w’'-]*|\d[\d,.]*", text) if w.lower() not in STOPWORDS]
 
 
 def is_followup(question: str) -> bool:
-    words = content_words(question)
+    words = [w for w in content_words(question) if w.lower() not in GENERIC]
     if CONNECTIVE_RE.match(question):
         return True
     proper = [w for w in words[1:] if w[0].isupper()] + [w for w in words if w[0].isdigit()]
     if len(words) <= 2 and not proper:
         return True
-    return bool(PRONOUN_RE.search(question)) and len(words) <= 4
+    return bool(PRONOUN_RE.search(question)) and len(words) <= 4 and not proper
 
 
-def context_of(previous: str) -> str:
-    """The previous question's content words minus its focus phrase."""
-    focus = FOCUS_RE.search(previous)
+def needs_anchor_focus(question: str) -> bool:
+    """True when the follow-up names nothing of its own ("what about him?", "was he right?"), so
+    the pronoun points at the anchor's focus, which must then be kept."""
+    own = [w for w in content_words(question) if w.lower() not in GENERIC and not PRONOUN_RE.fullmatch(w)]
+    return not own
+
+
+def context_of(previous: str, keep_focus: bool = False) -> str:
+    """The previous question's content words, minus its focus phrase unless ``keep_focus``."""
     text = previous
-    if focus:
+    focus = FOCUS_RE.search(previous)
+    if focus and not keep_focus:
         text = previous[: focus.start(2)] + previous[focus.end(2):]
-    return " ".join(w for w in content_words(text) if w.lower() not in {"many", "much"})
+    words = [w for w in content_words(text) if w.lower() not in GENERIC]
+    if not words and not keep_focus:
+        return context_of(previous, keep_focus=True)
+    return " ".join(words)
+
+
+def anchor(history: list[str]) -> str:
+    """The latest earlier question that stands on its own (not a follow-up)."""
+    for h in reversed(history):
+        if not is_followup(h):
+            return h
+    return history[0] if history else ""
+
+
+def resolve_history(question: str, history: list[str] | None) -> tuple[str, bool]:
+    """(text for retrieval, whether the question was read as a follow-up)."""
+    history = [h for h in (history or []) if isinstance(h, str) and h.strip()][-6:]
+    q = question.strip()
+    if not history or not is_followup(q):
+        return q, False
+    base = anchor(history)
+    ctx = context_of(base, keep_focus=needs_anchor_focus(q))
+    # intermediate follow-ups that named a new subject ("and the tanks?") are replaced by this one;
+    # ones that only added a pronoun add nothing
+    if not ctx:
+        return q, False
+    return f"{q} ({ctx})", True
 
 
 def resolve(question: str, history: list[str] | None) -> str:
-    history = [h for h in (history or []) if h and h.strip()]
-    if not history or not is_followup(question):
-        return question.strip()
-    ctx = context_of(history[-1])
-    if not ctx:
-        return question.strip()
-    return f"{question.strip()} ({ctx})"
+    return resolve_history(question, history)[0]

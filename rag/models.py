@@ -182,6 +182,24 @@ class FigureComparison:
 
 
 @dataclass(frozen=True)
+class ClaimCard:
+    """A reviewed claim shown for this question, tied to the essay passage that quotes it."""
+
+    claim: Claim
+    marker: str  # the E-marker of the essay passage whose text contains claim.quote
+
+    @property
+    def headline(self) -> str:
+        """Restates the claim the verdict judges, so a badge never reads as a reply to another question."""
+        quote = self.claim.quote if len(self.claim.quote) <= 160 else self.claim.quote[:157].rsplit(" ", 1)[0] + "…"
+        return f"The essay says “{quote}”: {self.claim.verdict}."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim": self.claim.to_dict(), "marker": self.marker, "verdict": self.claim.verdict,
+                "verdict_label": VERDICT_LABELS[self.claim.verdict], "headline": self.headline}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     resolved_question: str
@@ -198,6 +216,15 @@ class Answer:
     dropped_sentences: int = 0
     synthesis: str = ""
     review_status: str = ""  # reviewed | not-reviewed (user-added essay) | no-matching-claim | "" (abstained)
+    direct: str = ""  # one to three sentences that answer the question, built from verified pieces
+    cards: tuple[ClaimCard, ...] = ()  # reviewed claims about the question (cards[0].claim is ``claim``)
+    claim_list: tuple[Claim, ...] = ()  # overview answers: the claims asked for (e.g. every contradicted one)
+    inventory: tuple[tuple[str, int], ...] = ()  # overview answers: reviewed claims per verdict
+    premise: str = ""  # what the question takes for granted, checked against the literature
+    language: str = "en"
+    intent: str = "claim"
+    parts: tuple[str, ...] = ()
+    abstain_reason: str = ""  # out-of-scope | unknown-name | language | part-not-covered
 
     @property
     def rationale(self) -> str:
@@ -222,6 +249,15 @@ class Answer:
             "notices": list(self.notices),
             "dropped_sentences": self.dropped_sentences,
             "synthesis": self.synthesis,
+            "direct": self.direct,
+            "cards": [c.to_dict() for c in self.cards],
+            "claim_list": [c.to_dict() for c in self.claim_list],
+            "inventory": dict(self.inventory),
+            "premise": self.premise,
+            "language": self.language,
+            "intent": self.intent,
+            "parts": list(self.parts),
+            "abstain_reason": self.abstain_reason,
         }
 
     def to_json(self, **kw: Any) -> str:

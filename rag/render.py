@@ -20,13 +20,23 @@ def answer_markdown(a: Answer) -> str:
     if a.resolved_question != a.question:
         out += [f"*Read as:* {a.resolved_question}", ""]
     if a.abstained:
+        if a.abstain_reason == "language":
+            return "\n".join(out + [a.summary, ""])
         out += ["**Not covered.**", "", a.summary, ""]
         if a.suggestions:
             out += ["Try:", *[f"- {s}" for s in a.suggestions], ""]
         return "\n".join(out)
-    if a.verdict:
-        out += [f"**Assessment: {a.verdict}** ({VERDICT_LABELS[a.verdict]}) — reviewed claim {a.claim.id}.",
-                "", a.rationale, ""]
+    if a.direct:
+        out += ["**Answer.** " + a.direct, ""]
+    for card in a.cards:
+        c = card.claim
+        out += [f"**Assessment ({c.id}, essay {card.marker}): {c.verdict}** ({VERDICT_LABELS[c.verdict]}) — "
+                f"{card.headline}", "", c.rationale, ""]
+    if a.claim_list:
+        counts = ", ".join(f"{v} {n}" for v, n in a.inventory if n)
+        out += [f"**Reviewed claims** ({counts})", ""]
+        out += [f"- {c.id} (¶{c.paragraph}, {c.verdict}): “{c.quote}” — {c.rationale}" for c in a.claim_list]
+        out.append("")
     if a.figures:
         out += ["**Figures side by side**", ""]
         out += [f"- {f.kind}: essay **{f.essay}** [{f.essay_marker}] · literature **{f.literature}**"
@@ -41,6 +51,8 @@ def answer_markdown(a: Answer) -> str:
         out += ["", "### Written comparison (checked)", "", a.synthesis]
     for n in a.notices:
         out += ["", f"> {n}"]
+    if a.premise:
+        out += ["", f"> Premise check: {a.premise}"]
     return "\n".join(out) + "\n"
 
 

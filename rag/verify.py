@@ -42,10 +42,11 @@ def problems(answer: Answer, lookup: Callable[[str], Passage | None] | None = No
                     out.append(f"{p.marker}: passage text differs from the indexed text")
             if not p.citation:
                 out.append(f"{p.marker}: no citation")
-    for m in MARKER_RE.findall(answer.summary + " " + answer.synthesis):
+    shown = " ".join((answer.summary, answer.synthesis, answer.direct, answer.premise))
+    for m in MARKER_RE.findall(shown):
         if m not in by_marker:
-            out.append(f"[{m}] in the summary does not resolve to a passage")
-    for quoted, m in QUOTED_RE.findall(answer.summary + " " + answer.synthesis):
+            out.append(f"[{m}] in the answer text does not resolve to a passage")
+    for quoted, m in QUOTED_RE.findall(shown):
         p = by_marker.get(m)
         if p is not None and quoted not in p.text:
             out.append(f"[{m}]: quoted text in the summary is not in the passage")
@@ -56,6 +57,16 @@ def problems(answer: Answer, lookup: Callable[[str], Passage | None] | None = No
             out.append("a verdict without a reviewed claim")
         elif not answer.essay or answer.claim.quote not in answer.essay[0].text:
             out.append(f"claim {answer.claim.id} is not in the first essay passage")
+    for card in answer.cards:
+        p = by_marker.get(card.marker)
+        if card.claim.verdict not in VERDICTS:
+            out.append(f"claim {card.claim.id}: unknown verdict {card.claim.verdict!r}")
+        if p is None or card.claim.quote not in p.text:
+            out.append(f"claim {card.claim.id} is not in the essay passage [{card.marker}]")
+    if answer.claim is not None and (not answer.cards or answer.cards[0].claim.id != answer.claim.id):
+        out.append(f"claim {answer.claim.id} has no card")
+    if not answer.abstained and not answer.direct.strip():
+        out.append("an answer must open with a direct answer")
     for f in answer.figures:
         e = by_marker.get(f.essay_marker)
         if e is None or f.essay not in e.text:
@@ -66,7 +77,7 @@ def problems(answer: Answer, lookup: Callable[[str], Passage | None] | None = No
                 out.append(f"figure {f.kind}: literature figure {f.literature!r} is not in [{f.literature_marker}]")
         elif f.source != "review":
             out.append(f"figure {f.kind}: extracted figure without a literature passage")
-    if answer.abstained and (answer.essay or answer.literature or answer.verdict):
+    if answer.abstained and (answer.essay or answer.literature or answer.verdict or answer.cards):
         out.append("an abstention must not carry passages or a verdict")
     return out
 

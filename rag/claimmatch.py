@@ -1,0 +1,86 @@
+"""Which reviewed claims a question is about: ranked, gated on shared subject, de-duplicated.
+
+A claim is attached only when the question and the claim's own words (its verbatim quote and
+its figure kinds) share a subject: rare words in common, or a high dense similarity. Vector
+similarity alone attached "Hitler never wanted war with Britain" to "Did Stalin plan to attack
+Germany?"; the gate stops that. Claims that quote overlapping text of one paragraph are one
+card, so two verdicts on the same sentence never sit side by side.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .excerpt import WeightedQuery, overlap
+from .lexical import tokenize
+from .models import Claim
+from .policy import AnswerPolicy
+from .retrieve import Hit
+
+RANK_WEIGHTS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+
+
+@dataclass(frozen=True)
+class ClaimMatch:
+    claim: Claim
+    score: float
+    hit: Hit  # the essay passage that carries the claim
+
+
+def claim_score(c: Claim, q: WeightedQuery, idf: Callable[[str], float], sim: float) -> float:
+    """Words of the claim's quote (recall and precision), of its rationale and figures, and the
+    dense similarity of question and claim."""
+    quote_toks = set(tokenize(c.quote))
+    extra = set(tokenize(c.rationale + " " + " ".join(f.kind for f in c.figures))) - quote_toks
+    qset = set(q.weights)
+    precision = sum(idf(t) for t in quote_toks & qset) / (sum(idf(t) for t in quote_toks) or 1.0)
+    return (overlap(quote_toks, q, idf) + 0.3 * overlap(extra, q, idf) + 0.3 * precision
+            + 1.0 * max(0.0, sim - 0.25))
+
+
+def shares_subject(c: Claim, subject: set[str], idf: Callable[[str], float], sim: float,
+                   policy: AnswerPolicy) -> bool:
+    """The gate: rare words in common with the claim's quote or figure kinds, or a strong
+    dense similarity."""
+    if sim >= policy.claim_subject_sim:
+        return True
+    own = set(tokenize(c.quote + " " + " ".join(f.kind for f in c.figures)))
+    return sum(idf(t) for t in own & subject) >= policy.claim_subject_idf
+
+
+def _overlaps(a: Claim, b: Claim) -> bool:
+    return a.paragraph == b.paragraph and (a.quote in b.quote or b.quote in a.quote
+                                           or len(set(a.quote.split()) & set(b.quote.split())) > 6)
+
+
+def rank_claims(q: WeightedQuery, subject: set[str], essay_hits: Sequence[Hit], claims: Sequence[Claim],
+                idf: Callable[[str], float], sims: dict[str, float], policy: AnswerPolicy,
+                limit: int = 1, multilingual: bool = False) -> list[ClaimMatch]:
+    """Claims in the top essay paragraphs that pass the gate, best first, at most ``limit``.
+
+    For a question not in English the words cannot be compared, so the multilingual similarity
+    of question and claim decides alone."""
+    scored: list[ClaimMatch] = []
+    for rank, hit in enumerate(essay_hits[: len(RANK_WEIGHTS)]):
+        for c in claims:
+            if c.paragraph not in hit.passage.paragraphs or c.quote not in hit.passage.text:
+                continue
+            sim = sims.get(c.id, 0.0)
+            if multilingual:
+                if sim >= policy.multilingual_claim_sim:
+                    scored.append(ClaimMatch(c, RANK_WEIGHTS[rank] * sim, hit))
+                continue
+            score = RANK_WEIGHTS[rank] * claim_score(c, q, idf, sim)
+            if score >= policy.claim_min_score and shares_subject(c, subject, idf, sim, policy):
+                scored.append(ClaimMatch(c, score, hit))
+    scored.sort(key=lambda m: -m.score)
+    out: list[ClaimMatch] = []
+    for m in scored:
+        if out and m.score < policy.claim_relative * out[0].score:
+            break
+        if any(_overlaps(m.claim, o.claim) for o in out):
+            continue
+        out.append(m)
+        if len(out) >= limit:
+            break
+    return out

@@ -1,0 +1,114 @@
+"""Which sentence(s) of a passage the reader sees: the ones that answer *this* question.
+
+Sentence vectors are computed once at index time (``SentenceBank``); at query time a sentence's
+score is its idf-weighted word overlap with the question plus its cosine to the question vector,
+with bonuses for the figure kinds asked about. The choice widens to the previous sentence when the
+chosen one leans on it ("These plants…", "He…"), and to the next when it is very short.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .figures import extract
+from .lexical import tokenize
+from .sentences import sentence_spans, strip_markers
+
+ANAPHOR_RE = re.compile(r"^[\"“‘(]*(These|This|That|Those|Such|He|She|It|They|His|Her|Its|Their|"
+                        r"The (?:plant|factory|city|figure|report|book|author|claim|estimate|number)s?|"
+                        r"Both|Neither|Here|There|Then|So|But|However|Yet)\b")
+NUMBER_RE = re.compile(r"\d[\d,.]*\d|\d")
+
+
+@dataclass(frozen=True)
+class WeightedQuery:
+    """Question tokens weighted 1.0; tokens inherited from history weighted less."""
+
+    weights: dict[str, float]
+
+    @classmethod
+    def build(cls, question: str, resolved: str, context_weight: float = 0.4) -> "WeightedQuery":
+        w = {t: 1.0 for t in tokenize(question)}
+        for t in tokenize(resolved):
+            w.setdefault(t, context_weight)
+        return cls(w)
+
+
+def overlap(tokens: set[str], q: WeightedQuery, idf: Callable[[str], float]) -> float:
+    """Share of the question's idf-weighted words present in ``tokens``."""
+    total = sum(idf(t) * w for t, w in q.weights.items()) or 1.0
+    return sum(idf(t) * w for t, w in q.weights.items() if t in tokens) / total
+
+
+class SentenceBank:
+    """Sentence spans and unit vectors of every indexed passage, by passage id."""
+
+    def __init__(self, spans: dict[str, list[tuple[int, int]]], vectors: dict[str, np.ndarray]):
+        self.spans = spans
+        self.vectors = vectors
+
+    @staticmethod
+    def split(text: str) -> list[tuple[int, int]]:
+        return sentence_spans(text)
+
+    def get(self, pid: str, text: str) -> tuple[list[tuple[int, int]], np.ndarray | None]:
+        spans = self.spans.get(pid)
+        if spans is None:
+            return sentence_spans(text), None
+        return spans, self.vectors.get(pid)
+
+
+def choose(text: str, q: WeightedQuery, idf: Callable[[str], float], kinds: set[str],
+           qvec: np.ndarray | None = None, spans: Sequence[tuple[int, int]] | None = None,
+           svecs: np.ndarray | None = None, prefer: str = "", figures: Sequence[str] = (),
+           dense_weight: float = 0.8, short: int = 70) -> tuple[int, int, float]:
+    """(start, end, score) of the best excerpt of ``text`` for the question."""
+    spans = list(spans) if spans is not None else sentence_spans(text)
+    if not spans:
+        return 0, len(text), 0.0
+    if prefer and prefer in text:
+        s = text.index(prefer)
+        return s, s + len(prefer), 1.0
+    cos = None
+    if qvec is not None and svecs is not None and len(svecs) == len(spans):
+        cos = svecs @ qvec
+    fig_numbers = [n for f in figures for n in NUMBER_RE.findall(f)]
+    best, best_score = 0, -1.0
+    for i, (s, e) in enumerate(spans):
+        sent = text[s:e]
+        if sent.rstrip("”\"’' ").endswith("?") and len(spans) > 1:
+            continue
+        score = overlap(set(tokenize(sent)), q, idf)
+        if cos is not None:
+            score += dense_weight * max(0.0, float(cos[i]) - 0.1)
+        if kinds:
+            found = {x.kind for x in extract(sent)}
+            if found & kinds or ("*" in kinds and found - {"year"}):
+                score += 0.2
+        if any(n in sent for n in fig_numbers):
+            score += 0.5  # the reviewed comparison's figure: show the sentence that states it
+        score -= 0.002 * i
+        if score > best_score:
+            best, best_score = i, score
+    first, last = best, best
+    if best > 0 and ANAPHOR_RE.match(text[spans[best][0]:spans[best][1]]):
+        first = best - 1  # the antecedent of "These", "He"… sits in the previous sentence
+    if spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
+        last += 1
+    s, e = strip_markers(text, (spans[first][0], spans[last][1]))
+    return s, e, max(best_score, 0.0)
+
+
+def first_sentence(text: str, limit: int = 320) -> str:
+    """The first sentence of a curated text (a rationale), for a direct answer."""
+    spans = sentence_spans(text)
+    if not spans:
+        return text.strip()
+    s, e = spans[0]
+    out = text[s:e].strip()
+    if len(out) < 60 and len(spans) > 1:
+        out = text[s:spans[1][1]].strip()
+    return out if len(out) <= limit else out[: limit].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,49 @@
+"""Every threshold of composition and abstention, named and documented in one place.
+
+The defaults were calibrated on the dev splits of the two gold sets (eval/); the held-out splits
+were never used. Override a value with ``dataclasses.replace(policy, name=value)`` or pass a
+policy to ``Assistant(policy=...)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _p(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    # which passages are shown
+    essay_min_dense: float = _p(0.40, "An essay paragraph is on topic at this cosine or above.")
+    essay_weak_dense: float = _p(0.20, "…or at this cosine when it also shares most of the question's words.")
+    essay_min_overlap: float = _p(0.50, "Share of the question's idf-weighted words for the weak case.")
+    essay_relative: float = _p(0.15, "An essay paragraph more than this below the best essay cosine is not shown.")
+    literature_min_dense: float = _p(0.22, "A literature passage below this cosine is shown only with word overlap.")
+    literature_relative: float = _p(0.14, "A literature passage more than this below the best cosine is not shown.")
+    literature_min_overlap: float = _p(0.34, "Word overlap that lets a low-cosine literature passage through.")
+    # reviewed claims
+    claim_min_score: float = _p(0.40, "Least claim score (word overlap + dense similarity) to attach a claim.")
+    claim_subject_idf: float = _p(2.2, "Least summed idf of words shared by the question and the claim's own "
+                                       "quote or figure kinds: the gate on shared subject.")
+    claim_subject_sim: float = _p(0.62, "Dense similarity of question and claim that passes the gate alone.")
+    claim_relative: float = _p(0.75, "Extra cards must score at least this share of the best card.")
+    multilingual_claim_sim: float = _p(0.45, "Other languages: least multilingual similarity of question and claim.")
+    max_cards: int = _p(3, "Most claim cards on a multi-part or broad question.")
+    # excerpts
+    excerpt_dense_weight: float = _p(0.8, "Weight of the sentence-to-question cosine against word overlap.")
+    excerpt_short: int = _p(70, "A chosen sentence shorter than this takes its neighbour.")
+    context_weight: float = _p(0.4, "Weight of words carried over from the chat history.")
+    literature_claim_boost: float = _p(0.03, "Fused-score boost for passages of the digests a claim rests on.")
+    overview_boost: float = _p(0.05, "Fused-score boost for the essay's own profile on overview questions.")
+    # abstention
+    min_relevance: float = _p(0.37, "English: abstain below this calibrated relevance.")
+    multilingual_min_relevance: float = _p(0.24, "Other languages (multilingual encoder): abstain below this.")
+    coverage_weight: float = _p(0.3, "Relevance penalty per unit share of question words absent from the corpus.")
+    unknown_name_penalty: float = _p(0.12, "Relevance penalty per capitalised name the corpus never mentions.")
+
+    def describe(self) -> dict[str, str]:
+        return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(self)}

@@ -1,0 +1,240 @@
+"""Stage 2½: question analysis. A typed record of what the reader asked, before retrieval.
+
+Pure functions over the question text, the chat history and the corpus's own vocabulary
+(``Lexicon``): language, intent, sub-questions, an asserted premise, the names it mentions
+(case-insensitively, anywhere), and whether it is a follow-up. No model is involved, so every
+decision here can be tested on hand-built inputs.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .figures import Quantity, extract
+from .followup import resolve_history
+from .lexical import STOPWORDS, fold, tokenize
+
+# --- language -------------------------------------------------------------------------------
+# Function words that are frequent in a language and rare in English questions. Two or more hits
+# (and more than the English ones) decide; a script decides outright.
+LANG_WORDS: dict[str, frozenset[str]] = {
+    "de": frozenset("der die das und ist nicht wie viele wieviele wer was wann warum hat haben wurde wurden "
+                    "den dem des ein eine einen sind im vom zum zur mit auch oder gab gibt hatte stimmt "
+                    "dass diesem dieser diese essay lastwagen panzer".split()),
+    "es": frozenset("el la los las y es no cuántos cuántas cuantos cuantas quién quien qué que cuándo cuando "
+                    "por qué del al un una fue fueron hay son con para como cómo muertos murieron ensayo "
+                    "camiones envió enviaron estados unidos".split()),
+    "fr": frozenset("le la les et est ne pas combien qui quoi quand pourquoi des du un une a ont été était "
+                    "sont avec pour comme au aux il elle cet cette essai camions envoyé morts".split()),
+    "pt": frozenset("o os as e é não quantos quantas quem quando porque do da dos das um uma foi foram "
+                    "com para como ensaio".split()),
+    "it": frozenset("il lo gli le e è non quanti quante chi cosa quando perché del della dei un una fu "
+                    "furono sono con per come saggio".split()),
+}
+EN_WORDS = frozenset("the is was were did does do how many much who what when why which of and to in "
+                     "a an it that this".split())
+# Languages the multilingual encoder (Google USE multilingual v3) was trained on.
+SUPPORTED = frozenset("en de es fr it pt nl pl ru ar zh ja ko th tr".split())
+LANG_NAMES = {"en": "English", "de": "German", "es": "Spanish", "fr": "French", "it": "Italian",
+              "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "ru": "Russian", "ar": "Arabic",
+              "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "th": "Thai", "tr": "Turkish",
+              "he": "Hebrew", "el": "Greek", "hi": "Hindi", "uk": "Ukrainian", "other": "an unsupported language"}
+SCRIPTS = (("CYRILLIC", "ru"), ("ARABIC", "ar"), ("HEBREW", "he"), ("GREEK", "el"), ("DEVANAGARI", "hi"),
+           ("HANGUL", "ko"), ("HIRAGANA", "ja"), ("KATAKANA", "ja"), ("CJK", "zh"), ("THAI", "th"))
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the question's language; 'en' when unsure (most questions are English)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "en"
+    counts: dict[str, int] = {}
+    for c in letters:
+        if c.isascii():
+            continue
+        name = unicodedata.name(c, "")
+        for script, lang in SCRIPTS:
+            if name.startswith(script) or f" {script}" in name[:20]:
+                counts[lang] = counts.get(lang, 0) + 1
+                break
+    if counts:
+        lang, n = max(counts.items(), key=lambda kv: kv[1])
+        if n >= 0.3 * len(letters):
+            if lang == "ru" and re.search(r"[іїєґ]", text.lower()):
+                return "uk"
+            return lang
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    en = sum(w in EN_WORDS for w in words)
+    best, best_n = "en", 0
+    for lang, vocab in LANG_WORDS.items():
+        n = sum(w in vocab for w in words)
+        if n > best_n:
+            best, best_n = lang, n
+    if best_n >= 2 and best_n > en:
+        return best
+    if re.search(r"[äöüß]", text.lower()) and best_n >= 1 and best == "de":
+        return "de"
+    if re.search(r"[¿¡ñ]", text) and best_n >= 1:
+        return "es"
+    return "en"
+
+
+# --- intent -----------------------------------------------------------------------------------
+OVERVIEW_RE = re.compile(
+    r"\b(what(?:'s| is)? (?:this|the) (?:essay|article|text|piece)\b.*\babout|gist|summar|overview|"
+    r"main (?:argument|point|claim|thesis)|tl;?dr|in a nutshell|what does (?:the|this) (?:essay|article|author) "
+    r"(?:argue|say|claim)\b(?!.*\b(?:about|on)\b)|argument of (?:the|this) essay|explain (?:the|this) essay)", re.I)
+RIGHT_WRONG_RE = re.compile(
+    r"\b(errors?|mistakes?|wrong|false|falsehoods?|inaccura\w*|accurate|accuracy|get right|gets right|got right|"
+    r"true in it|is (?:any|anything) (?:of it )?(?:true|right|correct)|fact.?check\w*|lies|lying|debunk\w*|"
+    r"distort\w*|misleading|reliable is (?:the|this) essay|how reliable is it|trustworthy)\b", re.I)
+SOURCE_RE = re.compile(
+    r"\b(who (?:is|was|are|were|wrote|published|writes|runs)|who's|what (?:is|are|was) (?:inconvenient history|codoh)|"
+    r"reliable|reliability|credible|credibility|trust(?:worthy)?|reputable|publisher|published|outlet|journal|"
+    r"author|biograph\w*|background of|denial|denier|deny|antisemit\w*|anti-semit\w*|propaganda|misinformation|"
+    r"disinformation|extremis\w*|revisionis\w*|hate (?:group|site)|cite|quote (?:it|this|the)|teach|classroom|"
+    r"students|lesson)\b", re.I)
+COMPARE_RE = re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|differ)\b", re.I)
+ESSAY_WORDS = re.compile(r"\b(essay|article|text|piece|wear|poison partners|author|it)\b", re.I)
+
+# --- premise ---------------------------------------------------------------------------------
+PREMISE_CUES = re.compile(
+    r"(\b(since|given that|considering|as we know|everyone knows|we all know|surely|obviously|of course|"
+    r"isn'?t it|wasn'?t it|didn'?t|doesn'?t|don'?t you|right\s*\?|correct\s*\?|true\s*\?|admit|proves?|proven)\b)",
+    re.I)
+
+SPLIT_RE = re.compile(
+    r"\s*(?:\?\s+|;\s+|,?\s+and\s+(?:also\s+)?(?=(?:who|what|when|where|why|how|which|did|does|do|was|were|is|are)\b)|"
+    r",?\s+also\s+(?=(?:who|what|when|where|why|how|which|did|does|was|were|is|are)\b))", re.I)
+
+
+@dataclass(frozen=True)
+class Premise:
+    """Something the question takes for granted: a figure ("10 million executions") or a claim."""
+
+    text: str
+    figures: tuple[Quantity, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # as typed (checked)
+    resolved: str  # with the subject carried over from the history, for retrieval
+    language: str = "en"
+    intent: str = "claim"  # claim | overview | right-wrong | source | compare
+    parts: tuple[str, ...] = ()  # sub-questions of a multi-part question (len 1 when single)
+    premise: Premise | None = None
+    entities: tuple[str, ...] = ()  # corpus names found in the question (folded)
+    unknown_names: tuple[str, ...] = ()  # capitalised names the corpus never mentions
+    followup: bool = False
+    own_tokens: tuple[str, ...] = field(default=())  # content tokens the reader typed this turn
+
+    @property
+    def english(self) -> bool:
+        return self.language == "en"
+
+    @property
+    def supported_language(self) -> bool:
+        return self.language in SUPPORTED
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The corpus's own names (people, places, works, organisations), folded to lower case.
+
+    Built once per corpus from capitalised words of every passage and the bibliography, so
+    "komsomolsk", "mosier" or "Hoggan" typed anywhere in a question are recognised.
+    """
+
+    names: frozenset[str]
+    vocabulary: frozenset[str]  # every folded word the corpus uses (for unknown-name detection)
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> "Lexicon":
+        names: set[str] = set()
+        vocab: set[str] = set()
+        common = {w for w in STOPWORDS} | {"the", "a", "in", "on", "it", "this", "that", "his", "her", "its"}
+        for text in texts:
+            for m in re.finditer(r"[^\W\d_][\w’'-]*", text):
+                w = m.group(0)
+                f = fold(w).strip("’'-")
+                if not f:
+                    continue
+                vocab.add(f)
+                for piece in re.split(r"[’'-]", f):
+                    vocab.add(piece)
+                if w[0].isupper() and len(f) > 2 and f not in common:
+                    names.add(f)
+        # words that are capitalised only because they start a sentence are common words: a name is
+        # a capitalised word that the corpus never writes in lower case
+        lower_seen: set[str] = set()
+        for text in texts:
+            lower_seen.update(fold(w) for w in re.findall(r"(?<![.!?]\s)\b[a-z][a-z’'-]+", text))
+        return cls(frozenset(n for n in names if n not in lower_seen), frozenset(vocab))
+
+    def find(self, question: str) -> tuple[str, ...]:
+        words = [fold(w).strip("’'-") for w in re.findall(r"[^\W\d_][\w’'-]*", question)]
+        out: list[str] = []
+        for w in words:
+            base = re.sub(r"(?:’s|'s)$", "", w)
+            if base in self.names and base not in out:
+                out.append(base)
+        return tuple(out)
+
+    def unknown(self, question: str) -> tuple[str, ...]:
+        """Capitalised words (not the first) that the corpus never uses in any form."""
+        words = re.findall(r"[^\W\d_][\w’'-]*", question)
+        out = []
+        for i, w in enumerate(words):
+            f = re.sub(r"(?:’s|'s)$", "", fold(w))
+            if i == 0 or not w[0].isupper() or f in STOPWORDS or len(f) < 3:
+                continue
+            if f not in self.vocabulary and not any(v.startswith(f[:6]) for v in self.vocabulary if len(f) >= 7):
+                out.append(w)
+        return tuple(out)
+
+
+def detect_intent(text: str) -> str:
+    if OVERVIEW_RE.search(text):
+        return "overview"
+    if RIGHT_WRONG_RE.search(text) and ESSAY_WORDS.search(text):
+        return "right-wrong"
+    if COMPARE_RE.search(text):
+        return "compare"
+    if SOURCE_RE.search(text):
+        return "source"
+    return "claim"
+
+
+def split_parts(text: str) -> tuple[str, ...]:
+    """Sub-questions: "When did X begin and who built Y?" -> two parts; one part otherwise."""
+    pieces = [p.strip(" ,;?") for p in SPLIT_RE.split(text)]
+    pieces = [p for p in pieces if len(tokenize(p)) >= 2]
+    return tuple(pieces) if len(pieces) > 1 else (text.strip(),)
+
+
+def find_premise(text: str) -> Premise | None:
+    """A figure the question asserts ("10 million were executed"), or a claim it takes for granted."""
+    figures = tuple(q for q in extract(text) if q.kind not in {"year"})
+    cue = PREMISE_CUES.search(text)
+    asks_how_many = re.search(r"\bhow (?:many|much)\b|\bwhat (?:was|is) the (?:number|figure|toll)\b", text, re.I)
+    if figures and not asks_how_many:
+        return Premise(text=text.strip(), figures=figures)
+    if cue:
+        return Premise(text=text.strip())
+    return None
+
+
+def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = None) -> Question:
+    resolved, followup = resolve_history(text, list(history))
+    lang = detect_language(text)
+    parts = split_parts(text) if lang == "en" else (text.strip(),)
+    return Question(
+        text=text, resolved=resolved, language=lang, intent=detect_intent(text), parts=parts,
+        premise=find_premise(text) if lang == "en" else None,
+        entities=lexicon.find(resolved) if lexicon else (),
+        unknown_names=lexicon.unknown(text) if lexicon and lang == "en" else (),
+        followup=followup, own_tokens=tuple(tokenize(text)),
+    )
