@@ -55,6 +55,7 @@ class Assistant:
                                              coverage_weight=self.settings.coverage_weight)
         self.vectors = DerivedVectors(self.settings.home, self.embeddings)
         self._lexicon: tuple[int, Lexicon] | None = None
+        self._contexts: dict[tuple, Context] = {}
         self._chat_model = chat_model  # a LangChain chat model; None = from settings.llm (default none)
         self._idf: dict[tuple, float] = {}
         self._lock = threading.RLock()
@@ -273,6 +274,15 @@ class Assistant:
         return self._lexicon[1]
 
     def context(self, multilingual: bool = False) -> Context:
+        """Corpus-level data for composition, built once per committed index state."""
+        key = (id(self.index.passages), id(self.corpus), multilingual)
+        cached = self._contexts.get(key)
+        if cached is None:
+            self._contexts = {k: v for k, v in self._contexts.items() if k[:2] == key[:2]}
+            cached = self._contexts[key] = self._build_context(multilingual)
+        return cached
+
+    def _build_context(self, multilingual: bool) -> Context:
         corpus = self.corpus
         essay = corpus.essays.get(self.main_essay_id)
         keys: set[str] = set()
@@ -283,6 +293,7 @@ class Assistant:
             title = f"the essay “{essay.title}” ({', '.join(x for x in (essay.author, year) if x)})"
         passages = list(self.index.passages.values())
         sentences = None
+        table = None
         if multilingual:
             table = self.vectors.multilingual(passages, corpus.claims)
             if table is not None:
@@ -295,7 +306,7 @@ class Assistant:
                                 key=lambda p: p.paragraphs[:1] or (0,))
         return Context(claims=corpus.claims, idf=self.idf, sentences=sentences, reviewed_essay=self.main_essay_id,
                        essay_title=title, essay_profiles=frozenset(essay_profiles(corpus.documents, keys)),
-                       essay_passages=essay_passages)
+                       essay_passages=essay_passages, table=table)
 
     def ask(self, question: str, history: Iterable[str] | None = None, *, retrieval: str = "hybrid",
             synthesize: bool = True) -> Answer:
@@ -353,11 +364,12 @@ class Assistant:
                            f"Counterpoint cannot answer this question in {name}: {why}. Please ask in English, or in "
                            "German, Spanish, French, Italian, Portuguese, Dutch, Polish, Russian, Turkish, Arabic, "
                            "Chinese, Japanese, Korean or Thai.", "language", ctx.essay_title, qa.language)
-        table = self.vectors.multilingual(list(self.index.passages.values()), self.corpus.claims)
-        assert table is not None
+        table = ctx.table
+        assert isinstance(table, VectorTable)
         qvec = enc.encode([qa.resolved])[0]
-        essay_hits = self._multilingual_hits(table, qvec, qa.resolved, "essay")
-        lit_hits = self._multilingual_hits(table, qvec, qa.resolved, "literature")
+        names = " ".join(qa.entities)  # only the corpus's own names are worth matching as words
+        essay_hits = self._multilingual_hits(table, qvec, names, "essay")
+        lit_hits = self._multilingual_hits(table, qvec, names, "literature")
         relevance = max([h.dense for h in essay_hits + lit_hits] or [0.0])
         if relevance < self.policy.multilingual_min_relevance:
             return abstain(qa.text, qa.resolved, self.corpus.topics(),
@@ -372,7 +384,7 @@ class Assistant:
         k = max(self.settings.candidates // 2, self.settings.top_k)
         ids = [pid for pid, p in self.index.passages.items() if p.side == side]
         dense = table.search(qvec, ids, self.settings.candidates)
-        lex = self.index.lexical(tokenize(text), side, self.settings.candidates)
+        lex = self.index.lexical(tokenize(text), side, self.settings.candidates) if text else []
         fused = rrf([[i for i, _ in dense], [i for i, _ in lex]], self.settings.rrf_k)
         dmap, lmap = dict(dense), dict(lex)
         order = sorted(fused, key=lambda i: (-fused[i], -dmap.get(i, 0.0), i))

@@ -65,6 +65,7 @@ class Context:
     essay_title: str = ESSAY_TITLE_FALLBACK
     essay_profiles: frozenset[str] = frozenset()
     essay_passages: Sequence[Passage] = ()  # the reviewed essay's passages in order (overviews)
+    table: object | None = None  # the multilingual vector table, for questions not in English
 
 
 def abstain(question: str, resolved: str, topics: Sequence[str], reason: str, kind: str = "out-of-scope",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .models import FigureComparison
 
@@ -48,6 +49,12 @@ def _value(num: str, scale: str | None) -> float:
 
 
 def extract(text: str) -> list[Quantity]:
+    """Typed quantities of ``text`` (cached: sentences recur across questions)."""
+    return list(_extract(text))
+
+
+@lru_cache(maxsize=16384)
+def _extract(text: str) -> tuple[Quantity, ...]:
     out: list[Quantity] = []
     for m in FIG_RE.finditer(text):
         num = m.group("num")
@@ -70,7 +77,7 @@ def extract(text: str) -> list[Quantity]:
                 kind = "year"
         if kind:
             out.append(Quantity(kind, shown, _value(num, scale), m.start()))
-    return out
+    return tuple(out)
 
 
 def asked_kinds(question: str) -> set[str]:
