@@ -49,7 +49,9 @@ def test_verdict_counts_match_the_dossier(corpus):
     """One verdict per dossier claim number (split claims keep their claim's verdict)."""
     by_number = {}
     for c in corpus.claims:
-        assert c.dossier is not None, c.id
+        if c.dossier is None:  # reviews of checkable claims the dossier does not number: C51 onward
+            assert re.fullmatch(r"C(\d{2,})[a-z]?", c.id) and int(c.id[1:3]) > 50, c.id
+            continue
         by_number.setdefault(c.dossier, set()).add(c.verdict)
     assert sorted(by_number) == list(range(1, 51))
     assert all(len(v) == 1 for v in by_number.values())
