@@ -223,6 +223,26 @@ def load_claims(path: Path, essay: Essay, bibliography: dict[str, Work], digest_
     return claims
 
 
+def claims_inventory(claims: Iterable[Claim]) -> dict:
+    """Verdict counts derived from claims.yaml (never typed by hand anywhere else).
+
+    ``reviews``: every reviewed claim per verdict; ``dossier``: one verdict per dossier claim number
+    (split claims such as C29a/C29b share their number's verdict); ``ids``: review ids per verdict.
+    """
+    claims = list(claims)
+    per_number: dict[int, str] = {}
+    for c in claims:
+        if c.dossier is not None:
+            per_number.setdefault(int(c.dossier), c.verdict)
+    ids = {v: [c.id for c in claims if c.verdict == v] for v in VERDICTS}
+    return {
+        "reviews": {v: len(ids[v]) for v in VERDICTS},
+        "dossier": {v: sum(1 for x in per_number.values() if x == v) for v in VERDICTS},
+        "dossier_claims": len(per_number),
+        "ids": ids,
+    }
+
+
 def corpus_files(corpus_dir: Path, extra: Iterable[Path] = ()) -> list[Path]:
     files = sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix in {".md", ".txt", ".yaml", ".yml"}
                    and p.name != "FORMAT.md")
