@@ -178,3 +178,20 @@ def test_overview_sections_are_self_contained_answers(corpus):
         for p in corpus.document(doc).passages:
             assert 60 <= len(p.text.split()) <= 220, (doc, p.locator)
             assert p.cites and subject[doc] in p.text, (doc, p.locator)  # names its subject: read on its own
+
+
+def test_bibliography_has_no_duplicate_keys():
+    """YAML keeps the last of two equal keys silently; a merge of two corpus edits can do that."""
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        assert not dupes, f"duplicate keys in bibliography.yaml: {sorted(dupes)}"
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    yaml.load((CORPUS / "bibliography.yaml").read_text(encoding="utf-8"), Loader=Strict)
