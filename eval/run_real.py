@@ -29,8 +29,8 @@ def _contains(texts: list[str], wanted: list[str]) -> bool:
 
 def shown_claims(a) -> list[str]:
     cards = getattr(a, "cards", None)
-    if cards:
-        return [c.claim.id for c in cards]
+    if cards or getattr(a, "claim_list", None):
+        return [c.claim.id for c in cards] + [c.id for c in a.claim_list]
     return [a.claim.id] if getattr(a, "claim", None) is not None else []
 
 

@@ -17,7 +17,7 @@ from .lexical import fold
 from .multilingual import VectorTable
 from .overview import essay_profiles
 from .policy import AnswerPolicy
-from .question import LANG_NAMES, Lexicon, Question, analyze
+from .question import CHAT_WORDS, LANG_NAMES, Lexicon, Question, analyze
 from .vectors import DerivedVectors
 from .index import INDEX_VERSION, Index, SyncStats
 from .lexical import tokenize
@@ -27,6 +27,9 @@ from .settings import Settings
 from .verify import verify
 
 log = logging.getLogger(__name__)
+
+
+CHAT_TOKENS = frozenset(tokenize(" ".join(CHAT_WORDS)))
 
 
 class QuestionError(ValueError):
@@ -218,7 +221,7 @@ class Assistant:
 
     def coverage(self, question: str) -> float:
         """Share of the question's content words that occur anywhere in the corpus."""
-        toks = [t for t in tokenize(question) if not t.isdigit()]
+        toks = [t for t in tokenize(question) if not t.isdigit() and t not in CHAT_TOKENS]
         if not toks:
             return 0.0
         vocab_e, vocab_l = self.index.bm25("essay").df, self.index.bm25("literature").df
@@ -344,7 +347,8 @@ class Assistant:
             relevance = max(relevance, rel)
         ctx = self.context()
         relevance -= self.policy.unknown_name_penalty * len(qa.unknown_names)
-        if relevance < self.policy.min_relevance:
+        meta = qa.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)
+        if relevance < self.policy.min_relevance and not (meta and not qa.unknown_names):
             if qa.unknown_names:
                 names = ", ".join(qa.unknown_names)
                 return abstain(qa.text, qa.resolved, self.corpus.topics(),
@@ -375,7 +379,8 @@ class Assistant:
             return abstain(qa.text, qa.resolved, self.corpus.topics(),
                            "the corpus has no passage close to this question.", "out-of-scope", ctx.essay_title,
                            qa.language)
-        sims = {c.id: float(table.matrix[table.row[f"claim:{c.id}"]] @ qvec)
+        sims = {c.id: max(float(table.matrix[table.row[f"{k}:{c.id}"]] @ qvec) for k in ("claim", "claimq")
+                          if f"{k}:{c.id}" in table.row)
                 for c in self.corpus.claims if f"claim:{c.id}" in table.row}
         part = PartEvidence(qa.text, qa.resolved, essay_hits, lit_hits, sims, qvec, multilingual=True)
         return compose(qa, [part], ctx, self.policy, self.settings.top_k)

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from .excerpt import WeightedQuery, overlap
 from .lexical import tokenize
-from .models import Claim
+from .models import Claim, Passage
 from .policy import AnswerPolicy
 from .retrieve import Hit
 
@@ -38,14 +38,25 @@ def claim_score(c: Claim, q: WeightedQuery, idf: Callable[[str], float], sim: fl
             + 1.0 * max(0.0, sim - 0.25))
 
 
+# Words of a loaded or chatty question that say nothing about its subject ("Since …, surely …?").
+FRAMING = frozenset(tokenize("since surely already right yes really actually essay article author wear claim "
+                             "claims true correct wrong accurate exactly anyone anybody admit prove proves"))
+
+
 def shares_subject(c: Claim, subject: set[str], idf: Callable[[str], float], sim: float,
-                   policy: AnswerPolicy) -> bool:
-    """The gate: rare words in common with the claim's quote or figure kinds, or a strong
-    dense similarity."""
+                   policy: AnswerPolicy, kinds: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+    """The gate: a strong dense similarity, or rare words in common with the claim's quote or
+    figure kinds together with a fair similarity. A question that asks for a quantity of one
+    kind (deaths) never gets a claim whose figures are all of another kind (people passing
+    through the camps)."""
+    specific = {k for k in kinds if k not in {"*", "year"}}
+    if specific and c.figures and not specific & {f.kind for f in c.figures}:
+        return False
     if sim >= policy.claim_subject_sim:
         return True
     own = set(tokenize(c.quote + " " + " ".join(f.kind for f in c.figures)))
-    return sum(idf(t) for t in own & subject) >= policy.claim_subject_idf
+    shared = (own & subject) - FRAMING
+    return sum(idf(t) for t in shared) >= policy.claim_subject_idf and sim >= policy.claim_shared_sim
 
 
 def _overlaps(a: Claim, b: Claim) -> bool:
@@ -55,24 +66,34 @@ def _overlaps(a: Claim, b: Claim) -> bool:
 
 def rank_claims(q: WeightedQuery, subject: set[str], essay_hits: Sequence[Hit], claims: Sequence[Claim],
                 idf: Callable[[str], float], sims: dict[str, float], policy: AnswerPolicy,
-                limit: int = 1, multilingual: bool = False) -> list[ClaimMatch]:
-    """Claims in the top essay paragraphs that pass the gate, best first, at most ``limit``.
+                limit: int = 1, multilingual: bool = False, kinds: set[str] = frozenset(),  # type: ignore[assignment]
+                passages: Sequence[Passage] = ()) -> list[ClaimMatch]:
+    """Claims that pass the gate, best first, at most ``limit``.
 
-    For a question not in English the words cannot be compared, so the multilingual similarity
-    of question and claim decides alone."""
+    A claim in one of the top essay paragraphs is weighted by that paragraph's rank; one whose
+    paragraph retrieval missed can still match on its own (``passages`` are the essay's
+    passages), at the lowest rank weight. For a question not in English the words cannot be
+    compared, so the multilingual similarity of question and claim decides alone."""
     scored: list[ClaimMatch] = []
-    for rank, hit in enumerate(essay_hits[: len(RANK_WEIGHTS)]):
-        for c in claims:
-            if c.paragraph not in hit.passage.paragraphs or c.quote not in hit.passage.text:
+    ranked = list(essay_hits[: len(RANK_WEIGHTS)])
+    for c in claims:
+        rank = next((i for i, h in enumerate(ranked) if c.paragraph in h.passage.paragraphs
+                     and c.quote in h.passage.text), None)
+        if rank is not None:
+            hit, weight = ranked[rank], RANK_WEIGHTS[rank]
+        else:
+            p = next((p for p in passages if c.paragraph in p.paragraphs and c.quote in p.text), None)
+            if p is None:
                 continue
-            sim = sims.get(c.id, 0.0)
-            if multilingual:
-                if sim >= policy.multilingual_claim_sim:
-                    scored.append(ClaimMatch(c, RANK_WEIGHTS[rank] * sim, hit))
-                continue
-            score = RANK_WEIGHTS[rank] * claim_score(c, q, idf, sim)
-            if score >= policy.claim_min_score and shares_subject(c, subject, idf, sim, policy):
-                scored.append(ClaimMatch(c, score, hit))
+            hit, weight = Hit(p, 0.0, 0.0, 0.0), RANK_WEIGHTS[-1]
+        sim = sims.get(c.id, 0.0)
+        if multilingual:
+            if sim >= policy.multilingual_claim_sim:
+                scored.append(ClaimMatch(c, sim, hit))
+            continue
+        score = weight * claim_score(c, q, idf, sim)
+        if score >= policy.claim_min_score and shares_subject(c, subject, idf, sim, policy, kinds):
+            scored.append(ClaimMatch(c, score, hit))
     scored.sort(key=lambda m: -m.score)
     out: list[ClaimMatch] = []
     for m in scored:

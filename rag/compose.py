@@ -12,14 +12,16 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import overview, premise as premises
-from .claimmatch import ClaimMatch, rank_claims
+from .claimmatch import FRAMING, ClaimMatch, rank_claims
+from .followup import GENERIC
 from .excerpt import SentenceBank, WeightedQuery, choose, first_sentence, overlap
-from .figures import asked_kinds, compare
+from .figures import asked_kinds, compare, extract
 from .lexical import tokenize
 from .models import VERDICT_LABELS, Answer, Claim, ClaimCard, FigureComparison, Passage
 from .policy import AnswerPolicy
 from .question import LANG_NAMES, Question
 from .retrieve import Hit
+from .sentences import sentence_spans
 
 SUGGESTIONS = (
     "How many trucks and jeeps did the Allies send to the Soviet Union?",
@@ -39,6 +41,7 @@ VERDICT_OPENERS = {
     "unverifiable": "This cannot be verified",
 }
 ESSAY_TITLE_FALLBACK = "the essay"
+GENERIC_TOKENS = frozenset(tokenize(" ".join(GENERIC)))
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def _subject(question: Question, part: PartEvidence) -> set[str]:
     own = set(tokenize(part.text))
     if question.followup:
         own |= set(tokenize(part.resolved))
-    return own
+    return own - FRAMING
 
 
 def _cards(question: Question, parts: Sequence[PartEvidence], ctx: Context, policy: AnswerPolicy) -> list[ClaimMatch]:
@@ -102,7 +105,8 @@ def _cards(question: Question, parts: Sequence[PartEvidence], ctx: Context, poli
         if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
             gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
         for m in rank_claims(q, _subject(question, part), hits, ctx.claims, ctx.idf, part.claim_sims, gate,
-                             limit=limit, multilingual=part.multilingual):
+                             limit=limit, multilingual=part.multilingual, kinds=asked_kinds(part.resolved),
+                             passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay]):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)
     return out[: policy.max_cards]
@@ -185,6 +189,8 @@ def _select_literature(question: Question, parts: Sequence[PartEvidence], cards:
             s = h.score + (policy.literature_claim_boost if h.passage.source in wanted else 0.0)
             if boost_profiles and h.passage.source in ctx.essay_profiles:
                 s += policy.overview_boost
+            if h.passage.kind == "profile" and overview.section_cue(question.text, h.passage.section):
+                s += policy.overview_boost
             return -s
 
         hits = sorted(part.lit_hits, key=key)
@@ -219,7 +225,8 @@ def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, pol
     counts: dict[str, int] = {}
     if question.intent == "right-wrong":
         counts = overview.inventory(ctx.claims)
-        claim_list = overview.select(ctx.claims, overview.wanted_verdicts(question.text))
+        claim_list = overview.select(overview.in_section(ctx.claims, question.text),
+                                     overview.wanted_verdicts(question.text))
     essay_hits = _select_essay(question, parts, cards, ctx, policy, top_k, claim_list[:top_k])
     lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k)
 
@@ -249,11 +256,12 @@ def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, pol
     if not question.english:
         notices.append(f"Your question is in {LANG_NAMES.get(question.language, question.language)}; it was matched "
                        "with a multilingual encoder, and the answer quotes the English sources.")
-    if question.followup and question.resolved != question.text:
+    if question.followup:
         missing = _uncovered_focus(question, essay, literature, ctx.idf)
         if missing:
-            notices.append(f"The sources shown say nothing about {missing} in this context; they answer the "
-                           "surrounding question instead.")
+            return abstain(question.text, question.resolved, (), f"the sources say nothing about {missing} in "
+                           "the context of the earlier question, so Counterpoint does not answer something near it.",
+                           "part-not-covered", ctx.essay_title)
     direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list)
     return Answer(
         question=question.text, resolved_question=question.resolved, abstained=False, essay=tuple(essay),
@@ -280,11 +288,17 @@ def _figures(claim: Claim | None, essay: Sequence[Passage], literature: Sequence
 
 
 def _uncovered_focus(question: Question, essay: Sequence[Passage], literature: Sequence[Passage], idf) -> str:
-    """The follow-up's own rare words that no shown passage contains ("aircraft")."""
-    shown = set()
+    """The follow-up's own rare words that no shown excerpt contains ("aircraft"); when the
+    earlier question asked for a quantity, only a sentence that states a figure counts."""
+    numeric = question.asks_quantity
+    shown: set[str] = set()
     for p in list(essay) + list(literature):
-        shown |= set(tokenize(p.text))
-    own = [t for t in question.own_tokens if not t.isdigit() and idf(t) >= 1.0]
+        for s, e in sentence_spans(p.text):
+            sent = p.text[s:e]
+            if not numeric or any(x.kind != "year" for x in extract(sent)):
+                shown |= set(tokenize(sent))
+    own = [t for t in question.own_tokens if not t.isdigit() and idf(t) >= 1.0 and t not in FRAMING
+           and t not in GENERIC_TOKENS]
     missing = [t for t in own if t not in shown]
     if own and len(missing) == len(own):
         words = [w for w in question.text.strip(" ?.!").split() if any(w.lower().startswith(m[:4]) for m in missing)]
@@ -303,7 +317,7 @@ def _direct(question: Question, cards: Sequence[ClaimCard], essay: Sequence[Pass
     if premise_text:
         out.append(premise_text.rstrip(".") + ".")
     if question.intent == "right-wrong" and counts:
-        out.append(overview.inventory_sentence(counts))
+        out.append(overview.inventory_sentence(counts, overview.wanted_verdicts(question.text)))
         if literature:
             out.append(f"In short: {_sentence_quote(literature[0])}")
         return " ".join(out[:3])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .lexical import STOPWORDS
+from .lexical import STOPWORDS, fold
 
 CONNECTIVE_RE = re.compile(r"^\s*(and|but|also|what about|how about|then|so|or|plus|ok(?:ay)?,? (?:and|so)|"
                            r"und|y|et|а|и|e)\b", re.I)
@@ -46,16 +46,23 @@ def needs_anchor_focus(question: str) -> bool:
     return not own
 
 
-def context_of(previous: str, keep_focus: bool = False) -> str:
-    """The previous question's content words, minus its focus phrase unless ``keep_focus``."""
+def context_of(previous: str, keep_focus: bool = False, replaced: frozenset[str] = frozenset()) -> str:
+    """The previous question's content words, minus its focus phrase unless ``keep_focus``, and
+    minus the words ``replaced`` (names the follow-up swaps for its own)."""
     text = previous
     focus = FOCUS_RE.search(previous)
     if focus and not keep_focus:
         text = previous[: focus.start(2)] + previous[focus.end(2):]
-    words = [w for w in content_words(text) if w.lower() not in GENERIC]
+    words = [w for w in content_words(text) if w.lower() not in GENERIC and fold(w) not in replaced]
     if not words and not keep_focus:
-        return context_of(previous, keep_focus=True)
+        return context_of(previous, keep_focus=True, replaced=replaced)
     return " ".join(words)
+
+
+def _is_kind_word(w: str) -> bool:
+    from .figures import WORD_KIND
+
+    return fold(w).rstrip("’'") in WORD_KIND
 
 
 def anchor(history: list[str]) -> str:
@@ -66,14 +73,25 @@ def anchor(history: list[str]) -> str:
     return history[0] if history else ""
 
 
-def resolve_history(question: str, history: list[str] | None) -> tuple[str, bool]:
-    """(text for retrieval, whether the question was read as a follow-up)."""
+def resolve_history(question: str, history: list[str] | None,
+                    names: frozenset[str] = frozenset()) -> tuple[str, bool]:
+    """(text for retrieval, whether the question was read as a follow-up).
+
+    ``names`` are the corpus's own names: a follow-up that names one ("and Chelyabinsk?")
+    replaces the anchor's names, and one that names a countable kind ("and tanks?") replaces
+    the anchor's focus; otherwise the anchor's subject ("how much Lend-Lease…") is kept."""
     history = [h for h in (history or []) if isinstance(h, str) and h.strip()][-6:]
     q = question.strip()
     if not history or not is_followup(q):
         return q, False
     base = anchor(history)
-    ctx = context_of(base, keep_focus=needs_anchor_focus(q))
+    own = content_words(q)
+    own_names = {fold(w) for w in own} & names
+    replaced = frozenset(fold(w) for w in content_words(base) if fold(w) in names) if own_names else frozenset()
+    focus = FOCUS_RE.search(base)
+    focus_is_kind = bool(focus and any(_is_kind_word(w) for w in focus.group(2).split()))
+    keep = needs_anchor_focus(q) or bool(own_names) or not focus_is_kind
+    ctx = context_of(base, keep_focus=keep, replaced=replaced)
     # intermediate follow-ups that named a new subject ("and the tanks?") are replaced by this one;
     # ones that only added a pronoun add nothing
     if not ctx:

@@ -30,21 +30,64 @@ def inventory(claims: Iterable[Claim]) -> dict[str, int]:
     return {v: counts.get(v, 0) for v in VERDICTS}
 
 
-def inventory_sentence(counts: dict[str, int]) -> str:
+def inventory_sentence(counts: dict[str, int], first: Sequence[str] = ()) -> str:
+    """"Of the essay's 66 reviewed claims, 13 are contradicted by the literature, …": the verdicts
+    asked about come first."""
     total = sum(counts.values())
-    parts = [f"{n} {VERDICT_PHRASES[v]}" for v, n in counts.items() if n]
+    order = list(first) + [v for v in counts if v not in first]
+    parts = [f"{counts[v]} {VERDICT_PHRASES[v]}" for v in order if counts.get(v)]
+    if parts:
+        parts[0] = parts[0].replace(" ", " are ", 1) if counts[order[0]] != 1 else parts[0].replace(" ", " is ", 1)
     listed = ", ".join(parts[:-1]) + (f" and {parts[-1]}" if len(parts) > 1 else parts[0] if parts else "")
     return f"Of the essay's {total} reviewed claims, {listed}."
 
 
+# Words that mark which section of the essay's profile answers which kind of broad question.
+SECTION_CUES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"\b(gist|about|summar\w*|overview|argu\w*|main point|tl;?dr|nutshell)\b", re.I), ("gist", "about")),
+    (re.compile(r"\b(errors?|mistakes?|wrong|false\w*|inaccura\w*|lies|debunk\w*)\b", re.I), ("errors", "wrong")),
+    (re.compile(r"\b(right|accurate|true|correct)\b", re.I), ("right",)),
+    (re.compile(r"\b(denial|deni\w+|antisemit\w*|anti-semit\w*|misinformation|propaganda|extremis\w*|take it down)\b",
+                re.I), ("denial", "antisemitic", "misinformation")),
+    (re.compile(r"\b(teach\w*|class(?:room)?|students?|lesson)\b", re.I), ("teach",)),
+    (re.compile(r"\b(reliabl\w*|trust\w*|credib\w*|legit\w*|stand|politic\w*|far right)\b", re.I), ("reliable", "stands")),
+    (re.compile(r"\b(who (?:wrote|is|was)|author|writer|wear)\b", re.I), ("who wrote", "who is")),
+    (re.compile(r"\b(sources?|cites?|footnotes?|relies)\b", re.I), ("sources", "relies")),
+)
+
+
+def section_cue(question: str, heading: str) -> bool:
+    """True when a profile section's heading answers this kind of broad question."""
+    h = heading.lower()
+    return any(pat.search(question) and any(w in h for w in words) for pat, words in SECTION_CUES)
+
+
+NAMED_VERDICTS = (("contradicted", r"contradict\w*"), ("needs-context", r"needs? context|partly"),
+                  ("disputed", r"disputed|contested"), ("unverifiable", r"unverifi\w*|opinion"),
+                  ("consistent", r"consistent"))
+
+
 def wanted_verdicts(question: str) -> tuple[str, ...]:
-    """Which verdicts a right/wrong question asks for: errors → contradicted first."""
+    """Which verdicts a right/wrong question asks for: named verdicts first, errors → contradicted."""
+    named = tuple(v for v, pat in NAMED_VERDICTS if re.search(pat, question, re.I))
+    if named:
+        return named
     wrong, right = bool(WRONG_RE.search(question)), bool(RIGHT_RE.search(question))
     if wrong and not right:
         return ("contradicted", "unverifiable")
     if right and not wrong:
         return ("consistent", "needs-context")
     return ("contradicted", "consistent")
+
+
+def in_section(claims: Sequence[Claim], question: str) -> list[Claim]:
+    """The claims of the essay section the question names ("the Roosevelt section"), else all."""
+    m = re.search(r"\b([\w’'-]+(?:\s+[\w’'-]+)?)\s+(?:section|part|chapter)\b", question, re.I)
+    if not m:
+        return list(claims)
+    words = {w.lower() for w in m.group(1).split()} - {"the", "first", "last", "in", "of"}
+    picked = [c for c in claims if words & set(re.findall(r"[\w’'-]+", c.section.lower()))]
+    return picked or list(claims)
 
 
 def select(claims: Sequence[Claim], verdicts: Sequence[str]) -> list[Claim]:

@@ -21,6 +21,7 @@ from .lexical import STOPWORDS, fold, tokenize
 # (and more than the English ones) decide; a script decides outright.
 LANG_WORDS: dict[str, frozenset[str]] = {
     "de": frozenset("der die das und ist nicht wie viele wieviele wer was wann warum hat haben wurde wurden "
+                    "wirklich freund nur sehr über noch schon welche welcher welches wirklich eigentlich "
                     "den dem des ein eine einen sind im vom zum zur mit auch oder gab gibt hatte stimmt "
                     "dass diesem dieser diese essay lastwagen panzer".split()),
     "es": frozenset("el la los las y es no cuántos cuántas cuantos cuantas quién quien qué que cuándo cuando "
@@ -89,15 +90,21 @@ OVERVIEW_RE = re.compile(
 RIGHT_WRONG_RE = re.compile(
     r"\b(errors?|mistakes?|wrong|false|falsehoods?|inaccura\w*|accurate|accuracy|get right|gets right|got right|"
     r"true in it|is (?:any|anything) (?:of it )?(?:true|right|correct)|fact.?check\w*|lies|lying|debunk\w*|"
-    r"distort\w*|misleading|reliable is (?:the|this) essay|how reliable is it|trustworthy)\b", re.I)
+    r"distort\w*|misleading|reliable is (?:the|this) essay|how reliable is it|trustworthy|contradicted|"
+    r"needs? context|disputed|unverifiable|verdicts?)\b", re.I)
 SOURCE_RE = re.compile(
-    r"\b(who (?:is|was|are|were|wrote|published|writes|runs)|who's|what (?:is|are|was) (?:inconvenient history|codoh)|"
+    r"\b(who (?:is|was|are|were|wrote|published|writes|runs)|who's|whos|what (?:is|are|was) (?:inconvenient history|codoh)|"
     r"reliable|reliability|credible|credibility|trust(?:worthy)?|reputable|publisher|published|outlet|journal|"
     r"author|biograph\w*|background of|denial|denier|deny|antisemit\w*|anti-semit\w*|propaganda|misinformation|"
     r"disinformation|extremis\w*|revisionis\w*|hate (?:group|site)|cite|quote (?:it|this|the)|teach|classroom|"
     r"students|lesson)\b", re.I)
 COMPARE_RE = re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|differ)\b", re.I)
-ESSAY_WORDS = re.compile(r"\b(essay|article|text|piece|wear|poison partners|author|it)\b", re.I)
+QUANTITY_RE = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:was|is|were) the (?:number|total|figure|toll)\b", re.I)
+ABOUT_ESSAY_RE = re.compile(
+    r"\b(?:this|the|that) (?:essay|article|piece|text|site|website|web site|outlet|journal|author|writer|"
+    r"publication|publisher|magazine|periodical)\b|\bposion|poison partners|\bwear\b|inconvenient history|"
+    r"\bcodoh\b|\bit\b|\bthis\b", re.I)
+ESSAY_WORDS = re.compile(r"\b(essay|article|text|piece|wear|poison partners|author|it|claims?|section)\b", re.I)
 
 # --- premise ---------------------------------------------------------------------------------
 PREMISE_CUES = re.compile(
@@ -129,6 +136,8 @@ class Question:
     entities: tuple[str, ...] = ()  # corpus names found in the question (folded)
     unknown_names: tuple[str, ...] = ()  # capitalised names the corpus never mentions
     followup: bool = False
+    about_essay: bool = False  # the question is about the essay, its author or its outlet as such
+    asks_quantity: bool = False  # "how many…", in this question or in the one a follow-up leans on
     own_tokens: tuple[str, ...] = field(default=())  # content tokens the reader typed this turn
 
     @property
@@ -150,6 +159,9 @@ class Lexicon:
 
     names: frozenset[str]
     vocabulary: frozenset[str]  # every folded word the corpus uses (for unknown-name detection)
+    text: str = ""  # the whole corpus, folded, for phrase look-ups ("marshall plan")
+    buckets: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)  # vocabulary by first letter
+    stems: frozenset[str] = frozenset()  # stems of the vocabulary ("praise" is known from "praises")
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> "Lexicon":
@@ -172,7 +184,42 @@ class Lexicon:
         lower_seen: set[str] = set()
         for text in texts:
             lower_seen.update(fold(w) for w in re.findall(r"(?<![.!?]\s)\b[a-z][a-z’'-]+", text))
-        return cls(frozenset(n for n in names if n not in lower_seen), frozenset(vocab))
+        by_letter: dict[str, list[str]] = {}
+        for v in vocab:
+            if v.isascii() and v.replace("-", "").isalpha() and len(v) > 3:
+                by_letter.setdefault(v[0], []).append(v)
+        folded = " ".join(fold(t) for t in texts)
+        stems = frozenset(t for v in vocab for t in tokenize(v))
+        return cls(frozenset(n for n in names if n not in lower_seen), frozenset(vocab),
+                   re.sub(r"[^\w]+", " ", folded), {k: tuple(sorted(v)) for k, v in by_letter.items()}, stems)
+
+    def knows(self, word: str) -> bool:
+        f = fold(word)
+        return f in self.vocabulary or any(t in self.stems for t in tokenize(f))
+
+    def correct_word(self, word: str) -> str:
+        """A misspelt word ("stallin", "magnitagorsk") → the corpus word it most likely means.
+
+        Only confident cases: the match is one of the corpus's names, or both are long words
+        (seven letters or more) that differ by a letter or two, so ordinary words ("planes")
+        are never rewritten into corpus words ("plans")."""
+        import difflib
+
+        f = fold(word)
+        if f in STOPWORDS or not f.isalpha() or len(f) < 5 or self.knows(f):
+            return word
+        pool = [v for v in self.buckets.get(f[0], ()) if abs(len(v) - len(f)) <= 2]
+        match = difflib.get_close_matches(f, pool, n=1, cutoff=0.8)
+        if not match:
+            return word
+        m = match[0]
+        ratio = difflib.SequenceMatcher(None, f, m).ratio()
+        if m in self.names or (len(f) >= 7 and ratio >= 0.85):
+            return m
+        return word
+
+    def correct(self, text: str) -> str:
+        return re.sub(r"[^\W\d_][\w’'-]*", lambda m: self.correct_word(m.group(0)), text)
 
     def find(self, question: str) -> tuple[str, ...]:
         words = [fold(w).strip("’'-") for w in re.findall(r"[^\W\d_][\w’'-]*", question)]
@@ -184,16 +231,30 @@ class Lexicon:
         return tuple(out)
 
     def unknown(self, question: str) -> tuple[str, ...]:
-        """Capitalised words (not the first) that the corpus never uses in any form."""
+        """Names and terms the corpus never mentions: capitalised words it never uses in any form
+        ("Korean"), rare words with no close corpus spelling ("airlift"), and capitalised names
+        ending in a common noun that the corpus never writes ("Marshall Plan")."""
         words = re.findall(r"[^\W\d_][\w’'-]*", question)
         out = []
         for i, w in enumerate(words):
             f = re.sub(r"(?:’s|'s)$", "", fold(w))
-            if i == 0 or not w[0].isupper() or f in STOPWORDS or len(f) < 3:
+            if f in STOPWORDS or len(f) < 3 or f in CHAT_WORDS:
                 continue
-            if f not in self.vocabulary and not any(v.startswith(f[:6]) for v in self.vocabulary if len(f) >= 7):
-                out.append(w)
-        return tuple(out)
+            if i == 0 or not w[0].isupper() or self.knows(f) or self.correct_word(f) != f:
+                continue
+            out.append(w)
+        for m in re.finditer(r"\b([A-Z][a-z]+)\s+([A-Z][a-z]+)\b", question):
+            first, second = fold(m.group(1)), fold(m.group(2))
+            if second in self.names or first in STOPWORDS or m.start() == 0:
+                continue
+            if f" {first} {second} " not in f" {self.text} " and f" {first} {second}s " not in f" {self.text} ":
+                out.append(m.group(0))
+        return tuple(dict.fromkeys(out))
+
+
+CHAT_WORDS = frozenset("whos whats wats wat pls plz thx thanks hey hi hello ok okay lol tldr tl dr gist "
+                       "legit stuff thing things guy guys kinda sorta gonna wanna dunno rubbish basically "
+                       "actually really quick short summary summarise summarize explain".split())
 
 
 def detect_intent(text: str) -> str:
@@ -228,11 +289,17 @@ def find_premise(text: str) -> Premise | None:
 
 
 def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = None) -> Question:
-    resolved, followup = resolve_history(text, list(history))
     lang = detect_language(text)
-    parts = split_parts(text) if lang == "en" else (text.strip(),)
+    corrected = text
+    if lexicon is not None and lang == "en":
+        history = [lexicon.correct(h) for h in history]
+        corrected = lexicon.correct(text)
+    resolved, followup = resolve_history(corrected, list(history), lexicon.names if lexicon else frozenset())
+    parts = split_parts(corrected) if lang == "en" else (text.strip(),)
     return Question(
-        text=text, resolved=resolved, language=lang, intent=detect_intent(text), parts=parts,
+        text=text, resolved=resolved, language=lang, intent=detect_intent(corrected), parts=parts,
+        about_essay=bool(ABOUT_ESSAY_RE.search(corrected)),
+        asks_quantity=bool(QUANTITY_RE.search(" ".join([corrected, *(history[-1:] if followup else [])]))),
         premise=find_premise(text) if lang == "en" else None,
         entities=lexicon.find(resolved) if lexicon else (),
         unknown_names=lexicon.unknown(text) if lexicon and lang == "en" else (),

@@ -98,6 +98,7 @@ class DerivedVectors:
         if enc is None:
             return None
         items = [(p.id, p.embed_text or p.text) for p in passages] + [(f"claim:{c.id}", claim_text(c)) for c in claims]
+        items += [(f"claimq:{c.id}", c.quote) for c in claims]  # the assertion alone matches short questions
         items += sentence_items(passages)
         return self._table("multilingual", items, enc.encode)
 
