@@ -64,7 +64,8 @@ class SentenceBank:
 def choose(text: str, q: WeightedQuery, idf: Callable[[str], float], kinds: set[str],
            qvec: np.ndarray | None = None, spans: Sequence[tuple[int, int]] | None = None,
            svecs: np.ndarray | None = None, prefer: str = "", figures: Sequence[str] = (),
-           dense_weight: float = 0.8, short: int = 70) -> tuple[int, int, float]:
+           dense_weight: float = 0.8, short: int = 70, window: int = 2, neighbour_share: float = 0.5,
+           max_chars: int = 420) -> tuple[int, int, float]:
     """(start, end, score) of the best excerpt of ``text`` for the question."""
     spans = list(spans) if spans is not None else sentence_spans(text)
     if not spans:
@@ -76,10 +77,11 @@ def choose(text: str, q: WeightedQuery, idf: Callable[[str], float], kinds: set[
     if qvec is not None and svecs is not None and len(svecs) == len(spans):
         cos = svecs @ qvec
     fig_numbers = [n for f in figures for n in NUMBER_RE.findall(f)]
-    best, best_score = 0, -1.0
+    scores: list[float] = []
     for i, (s, e) in enumerate(spans):
         sent = text[s:e]
         if sent.rstrip("”\"’' ").endswith("?") and len(spans) > 1:
+            scores.append(-1.0)
             continue
         score = overlap(set(tokenize(sent)), q, idf)
         if cos is not None:
@@ -90,12 +92,20 @@ def choose(text: str, q: WeightedQuery, idf: Callable[[str], float], kinds: set[
                 score += 0.2
         if any(n in sent for n in fig_numbers):
             score += 0.5  # the reviewed comparison's figure: show the sentence that states it
-        score -= 0.002 * i
-        if score > best_score:
-            best, best_score = i, score
+        scores.append(score - 0.002 * i)
+    best = max(range(len(spans)), key=lambda i: scores[i])
+    best_score = scores[best]
     first, last = best, best
     if best > 0 and ANAPHOR_RE.match(text[spans[best][0]:spans[best][1]]):
         first = best - 1  # the antecedent of "These", "He"… sits in the previous sentence
+    elif window > 1:
+        # the better neighbour joins when it also speaks to the question: a summary sentence and
+        # the evidence beside it are read together
+        nbrs = [j for j in (best - 1, best + 1) if 0 <= j < len(spans) and scores[j] > 0]
+        j = max(nbrs, key=lambda j: scores[j], default=None)
+        if j is not None and scores[j] >= neighbour_share * best_score and \
+                spans[max(j, best)][1] - spans[min(j, best)][0] <= max_chars:
+            first, last = min(j, best), max(j, best)
     if spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
         last += 1
     s, e = strip_markers(text, (spans[first][0], spans[last][1]))
