@@ -152,3 +152,45 @@ def test_claim_figures_occur_in_the_essay_quote_and_the_literature(corpus):
             nums = re.findall(r"\d[\d,.]*\d|\d", f.literature)
             body = " ".join(texts[d] for d in c.digests)
             assert any(n in body for n in nums), (c.id, f.literature)
+
+
+BOILERPLATE = ("This document is part of the Inconvenient History periodical",
+               "Use this menu to find more documents", "Published: 2020-11-28")
+
+
+def test_site_boilerplate_is_never_an_essay_passage(corpus):
+    """Issue 13, item 14: the publication line and the site's boilerplate (¶1–3) are not the
+    essay's words, so they are not indexed and can never be quoted as what the essay claims."""
+    essay_passages = [p for d in corpus.documents if d.side == "essay" for p in d.passages]
+    assert essay_passages
+    for p in essay_passages:
+        assert not set(p.paragraphs) & {1, 2, 3}, p.locator
+        assert not any(b in p.text for b in BOILERPLATE), p.locator
+    essay = next(iter(corpus.essays.values()))
+    indexed = {n for p in essay_passages for n in p.paragraphs}
+    assert {p.number for p in essay.body} <= indexed  # every body, intro and quote line is still indexed
+    # the outlet is still identified: in the essay's citation and in the outlet's profile
+    assert all("*Inconvenient History*" in p.citation for p in essay_passages)
+    outlet = " ".join(p.text for p in corpus.document("inconvenient-history-codoh").passages)
+    assert "Inconvenient History" in outlet and "Committee for Open Debate on the Holocaust" in outlet
+
+
+def test_no_claim_quotes_the_title_or_boilerplate(corpus):
+    essay = next(iter(corpus.essays.values()))
+    head = [essay.paragraph(n).text for n in range(4)]
+    for c in corpus.claims:
+        assert c.paragraph >= 4 and essay.paragraph(c.paragraph).kind in {"body", "quote", "intro"}, c.id
+        assert not any(c.quote in t for t in head), c.id
+
+
+def test_a_claim_on_a_boilerplate_line_is_rejected(tmp_path, corpus):
+    from rag.corpus import CorpusError, load_claims
+
+    essay = next(iter(corpus.essays.values()))
+    bad = tmp_path / "claims.yaml"
+    bad.write_text(yaml.safe_dump([{
+        "id": "C99", "dossier": 99, "paragraph": 2, "quote": "part of the Inconvenient History periodical",
+        "verdict": "consistent", "rationale": "x", "digests": ["inconvenient-history-codoh"], "works": ["wear2020"]}]),
+        encoding="utf-8")
+    with pytest.raises(CorpusError, match="not a claim"):
+        load_claims(bad, essay, corpus.bibliography, {d.id for d in digests(corpus)})
