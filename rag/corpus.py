@@ -147,17 +147,24 @@ def load_markdown_document(path: Path, bibliography: dict[str, Work], side: str 
     return Document(doc_id, title, kind, side, str(path), passages, meta, preamble)
 
 
+NOT_INDEXED = frozenset({"meta"})  # publication line and site boilerplate (¶1–3): not the essay's words
+
+
 def essay_document(essay: Essay, path: str) -> Document:
-    """Essay passages: one per body paragraph; an intro line ("X writes:") joins its block quote."""
+    """Essay passages: the title, then one per body paragraph; an intro line ("X writes:") joins
+    its block quote. The publication-date line and the site's boilerplate ("This document is part
+    of the Inconvenient History periodical.", the menu line; kind "meta", ¶1–3) are never indexed,
+    so they can never be quoted as what the essay claims (issue 13, item 14). The outlet is still
+    known: ``essay.outlet`` and the essay's citation name it, and the outlet profile describes it."""
     passages: list[Passage] = []
-    paras = essay.paragraphs
-    head = [p for p in paras if p.kind in {"title", "meta"}]
+    paras = [p for p in essay.paragraphs if p.kind not in NOT_INDEXED]
+    head = [p for p in paras if p.kind == "title"]
     groups: list[list] = []
     if head:
         groups.append(head)
     pending: list = []
     for p in paras:
-        if p.kind in {"title", "meta", "heading"}:
+        if p.kind in {"title", "heading"}:
             continue
         if p.kind == "intro" or (p.text.endswith(":") and p.kind == "body"):
             pending.append(p)
@@ -175,7 +182,7 @@ def essay_document(essay: Essay, path: str) -> Document:
         citation = f"{essay.citation}, {locator} (the contested essay)"
         if notes:
             citation += ". Essay's own notes: " + "; ".join(n.resolved for n in notes)
-        section = end.section if end.kind != "title" else "Title and publication data"
+        section = end.section if end.kind != "title" else "Title"
         passages.append(Passage(
             id=passage_id(essay.doc_id, locator, text), text=text, source=essay.doc_id, side="essay",
             kind="essay", title=essay.title, locator=locator, citation=citation, footnotes=notes,
@@ -203,6 +210,8 @@ def load_claims(path: Path, essay: Essay, bibliography: dict[str, Work], digest_
         quote = str(entry["quote"])
         if quote not in essay.paragraph(par).text:
             raise CorpusError(f"{where}: quote is not verbatim in ¶{par}")
+        if essay.paragraph(par).kind not in {"body", "quote", "intro"}:
+            raise CorpusError(f"{where}: ¶{par} is the essay's {essay.paragraph(par).kind} line, not a claim")
         for d in entry.get("digests") or []:
             if d not in digest_ids:
                 raise CorpusError(f"{where}: unknown digest {d!r}")
@@ -245,7 +254,7 @@ def claims_inventory(claims: Iterable[Claim]) -> dict:
 
 def corpus_files(corpus_dir: Path, extra: Iterable[Path] = ()) -> list[Path]:
     files = sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix in {".md", ".txt", ".yaml", ".yml"}
-                   and p.name != "FORMAT.md")
+                   and p.name not in {"FORMAT.md", "CHANGELOG.md"})
     return files + sorted(extra)
 
 
