@@ -307,9 +307,10 @@ class Assistant:
             sentences = self.vectors.sentences(passages)
         essay_passages = sorted((p for p in passages if p.source == self.main_essay_id),
                                 key=lambda p: p.paragraphs[:1] or (0,))
+        profiles = frozenset(essay_profiles(corpus.documents, keys))
         return Context(claims=corpus.claims, idf=self.idf, sentences=sentences, reviewed_essay=self.main_essay_id,
-                       essay_title=title, essay_profiles=frozenset(essay_profiles(corpus.documents, keys)),
-                       essay_passages=essay_passages, table=table)
+                       essay_title=title, essay_profiles=profiles, essay_passages=essay_passages, table=table,
+                       profile_passages=[p for p in passages if p.source in profiles])
 
     def ask(self, question: str, history: Iterable[str] | None = None, *, retrieval: str = "hybrid",
             synthesize: bool = True) -> Answer:

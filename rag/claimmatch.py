@@ -52,11 +52,11 @@ def shares_subject(c: Claim, subject: set[str], idf: Callable[[str], float], sim
     specific = {k for k in kinds if k not in {"*", "year"}}
     if specific and c.figures and not specific & {f.kind for f in c.figures}:
         return False
-    if sim >= policy.claim_subject_sim:
-        return True
     own = set(tokenize(c.quote + " " + " ".join(f.kind for f in c.figures)))
-    shared = (own & subject) - FRAMING
-    return sum(idf(t) for t in shared) >= policy.claim_subject_idf and sim >= policy.claim_shared_sim
+    shared = sum(idf(t) for t in (own & subject) - FRAMING)
+    if sim >= policy.claim_alone_sim or (sim >= policy.claim_subject_sim and shared >= policy.claim_anchor_idf):
+        return True
+    return shared >= policy.claim_subject_idf and sim >= policy.claim_shared_sim
 
 
 def _overlaps(a: Claim, b: Claim) -> bool:

@@ -69,6 +69,7 @@ class Context:
     essay_profiles: frozenset[str] = frozenset()
     essay_passages: Sequence[Passage] = ()  # the reviewed essay's passages in order (overviews)
     table: object | None = None  # the multilingual vector table, for questions not in English
+    profile_passages: Sequence[Passage] = ()  # passages of the profiles written about the essay
 
 
 def abstain(question: str, resolved: str, topics: Sequence[str], reason: str, kind: str = "out-of-scope",
@@ -193,7 +194,11 @@ def _select_literature(question: Question, parts: Sequence[PartEvidence], cards:
                 s += policy.overview_boost
             return -s
 
-        hits = sorted(part.lit_hits, key=key)
+        hits = list(part.lit_hits)
+        if boost_profiles:  # broad questions rarely share words with the profile that answers them
+            have = {h.passage.id for h in hits}
+            hits += [Hit(p, 0.0, best, 0.0) for p in ctx.profile_passages if p.id not in have]
+        hits = sorted(hits, key=key)
         per_part.append([h for h in hits if _on_topic_lit(h, q, best, ctx.idf, policy, part.multilingual)
                          or (boost_profiles and h.passage.source in ctx.essay_profiles)])
     return _interleave(per_part)[:top_k]
@@ -205,8 +210,10 @@ def _excerpt(h: Hit, part: PartEvidence, question: Question, ctx: Context, polic
     q = WeightedQuery.build(part.text if question.english else "", part.resolved if question.english else "",
                             policy.context_weight)
     spans, svecs = ctx.sentences.get(p.id, p.text) if ctx.sentences is not None else (None, None)
+    broad = question.intent == "overview" and p.kind == "profile"  # a gist reads as two or three sentences
     s, e, _ = choose(p.text, q, ctx.idf, asked_kinds(part.resolved), part.qvec, spans, svecs, prefer, figures,
-                     policy.excerpt_dense_weight, policy.excerpt_short)
+                     policy.excerpt_dense_weight, policy.excerpt_short,
+                     neighbour_share=0.0 if broad else 0.5, max_chars=600 if broad else 420)
     return s, e
 
 
@@ -256,7 +263,7 @@ def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, pol
     if not question.english:
         notices.append(f"Your question is in {LANG_NAMES.get(question.language, question.language)}; it was matched "
                        "with a multilingual encoder, and the answer quotes the English sources.")
-    if question.followup:
+    if question.followup and question.asks_quantity:
         missing = _uncovered_focus(question, essay, literature, ctx.idf)
         if missing:
             return abstain(question.text, question.resolved, (), f"the sources say nothing about {missing} in "

@@ -27,9 +27,11 @@ class AnswerPolicy:
     literature_min_overlap: float = _p(0.34, "Word overlap that lets a low-cosine literature passage through.")
     # reviewed claims
     claim_min_score: float = _p(0.36, "Least claim score (word overlap + dense similarity) to attach a claim.")
-    claim_subject_idf: float = _p(1.6, "Least summed idf of words shared by the question and the claim's own "
+    claim_subject_idf: float = _p(2.0, "Least summed idf of words shared by the question and the claim's own "
                                        "quote or figure kinds: the gate on shared subject.")
-    claim_subject_sim: float = _p(0.55, "Dense similarity of question and claim that passes the gate alone.")
+    claim_alone_sim: float = _p(0.62, "Dense similarity of question and claim that passes the gate alone.")
+    claim_subject_sim: float = _p(0.55, "…or with at least one shared word of ``claim_anchor_idf``.")
+    claim_anchor_idf: float = _p(1.0, "Summed idf of shared words that anchors a high-similarity claim.")
     claim_shared_sim: float = _p(0.48, "Least dense similarity when the gate passes on shared rare words.")
     claim_relative: float = _p(0.75, "Extra cards must score at least this share of the best card.")
     multilingual_claim_sim: float = _p(0.33, "Other languages: least multilingual similarity of question and claim "
