@@ -214,7 +214,7 @@ class Lexicon:
             return word
         m = match[0]
         ratio = difflib.SequenceMatcher(None, f, m).ratio()
-        if m in self.names or (len(f) >= 7 and ratio >= 0.85):
+        if ratio >= 0.85 and (m in self.names or len(f) >= 7):
             return m
         return word
 
@@ -272,7 +272,7 @@ def detect_intent(text: str) -> str:
 def split_parts(text: str) -> tuple[str, ...]:
     """Sub-questions: "When did X begin and who built Y?" -> two parts; one part otherwise."""
     pieces = [p.strip(" ,;?") for p in SPLIT_RE.split(text)]
-    pieces = [p for p in pieces if len(tokenize(p)) >= 2]
+    pieces = [p for p in pieces if tokenize(p)]
     return tuple(pieces) if len(pieces) > 1 else (text.strip(),)
 
 
