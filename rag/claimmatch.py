@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .excerpt import WeightedQuery, overlap
+from .figures import WORD_KIND
 from .lexical import tokenize
 from .models import Claim, Passage
 from .policy import AnswerPolicy
@@ -50,7 +51,7 @@ def shares_subject(c: Claim, subject: set[str], idf: Callable[[str], float], sim
     kind (deaths) never gets a claim whose figures are all of another kind (people passing
     through the camps)."""
     specific = {k for k in kinds if k not in {"*", "year"}}
-    if specific and c.figures and not specific & {f.kind for f in c.figures}:
+    if specific and c.figures and not specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}:
         return False
     own = set(tokenize(c.quote + " " + " ".join(f.kind for f in c.figures)))
     shared = sum(idf(t) for t in (own & subject) - FRAMING)

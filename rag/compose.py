@@ -15,7 +15,7 @@ from . import overview, premise as premises
 from .claimmatch import FRAMING, ClaimMatch, rank_claims
 from .followup import GENERIC
 from .excerpt import SentenceBank, WeightedQuery, choose, first_sentence, overlap
-from .figures import asked_kinds, compare, extract
+from .figures import asked_kinds, compare, counted_kinds, extract
 from .lexical import tokenize
 from .models import VERDICT_LABELS, Answer, Claim, ClaimCard, FigureComparison, Passage
 from .policy import AnswerPolicy
@@ -106,7 +106,7 @@ def _cards(question: Question, parts: Sequence[PartEvidence], ctx: Context, poli
         if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
             gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
         for m in rank_claims(q, _subject(question, part), hits, ctx.claims, ctx.idf, part.claim_sims, gate,
-                             limit=limit, multilingual=part.multilingual, kinds=asked_kinds(part.resolved),
+                             limit=limit, multilingual=part.multilingual, kinds=counted_kinds(part.resolved),
                              passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay]):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)
@@ -263,7 +263,7 @@ def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, pol
     if not question.english:
         notices.append(f"Your question is in {LANG_NAMES.get(question.language, question.language)}; it was matched "
                        "with a multilingual encoder, and the answer quotes the English sources.")
-    if question.followup and question.asks_quantity:
+    if question.followup and question.asks_quantity and not shown_cards:
         missing = _uncovered_focus(question, essay, literature, ctx.idf)
         if missing:
             return abstain(question.text, question.resolved, (), f"the sources say nothing about {missing} in "

@@ -90,6 +90,16 @@ def asked_kinds(question: str) -> set[str]:
     return kinds
 
 
+def counted_kinds(question: str) -> set[str]:
+    """The kinds a question counts: the words right after "how many / how much / number of"
+    ("how many died" → deaths), not every kind word it mentions ("exiled peasants")."""
+    out: set[str] = set()
+    for m in re.finditer(r"\b(?:how many|how much|number of|toll of|count of)\s+((?:[a-z%$-]+\s*){1,3})",
+                         question.lower()):
+        out |= {WORD_KIND[w] for w in re.findall(r"[a-z%$]+", m.group(1)) if w in WORD_KIND}
+    return out
+
+
 def compare(question: str, essay_quote: str, literature: list[tuple[str, str]]) -> list[FigureComparison]:
     """Pair the essay quote's figures with the first literature quote giving the same kind.
 

@@ -81,6 +81,11 @@ CSS = """
   padding: .6rem .8rem; margin: 0 0 .8rem 0; background: var(--block-background-fill); }
 .cp .cp-verdict .cp-rationale { flex-basis: 100%; margin: .1rem 0 0 0; color: var(--body-text-color); }
 .cp .cp-verdict .cp-vlabel { font-weight: 600; color: var(--body-text-color); }
+.cp .cp-direct { border-left: 4px solid #1d4ed8; padding: .4rem .75rem; margin: .4rem 0 .6rem 0;
+  font-size: 1.02rem; }
+.cp .cp-premise { border-left: 4px solid #9a3412; padding: .3rem .75rem; }
+.cp .cp-headline { flex-basis: 100%; margin: .1rem 0 0 0; font-style: italic; }
+.cp .cp-claimlist { padding-left: 1.1rem; } .cp .cp-claimlist li { margin: .3rem 0; }
 .cp .cp-claimref { font-size: .88rem; }
 .cp .cp-badge { display: inline-flex; align-items: center; gap: .45rem; font-weight: 700; color: var(--vc, #374151);
   border-radius: 999px; padding: .12rem .7rem .12rem .3rem; border: 2px solid var(--vc, #374151);
@@ -210,17 +215,40 @@ def verdict_badge(verdict: str | None, label: str | None = None) -> str:
 
 
 def _verdict_block(answer: Answer) -> str:
-    if answer.verdict and answer.claim:
-        c = answer.claim
-        return (f'<div class="cp-verdict cp-v-{esc(answer.verdict)}" role="note" aria-label="Assessment">'
-                f'{verdict_badge(answer.verdict)}'
-                f'<span class="cp-vlabel">{esc(VERDICT_LABELS.get(answer.verdict, ""))}</span>'
-                f'<span class="cp-claimref">reviewed claim {esc(c.id)} · essay ¶{esc(c.paragraph)}</span>'
-                f'<p class="cp-rationale">{esc(c.rationale)}</p></div>')
+    """One card per reviewed claim about the question; each restates the claim it judges."""
+    cards = []
+    for card in answer.cards:
+        c = card.claim
+        cards.append(f'<div class="cp-verdict cp-v-{esc(c.verdict)}" role="note" aria-label="Assessment">'
+                     f'{verdict_badge(c.verdict)}'
+                     f'<span class="cp-vlabel">{esc(VERDICT_LABELS.get(c.verdict, ""))}</span>'
+                     f'<span class="cp-claimref">reviewed claim {esc(c.id)} · essay ¶{esc(c.paragraph)} '
+                     f'[{esc(card.marker)}]</span>'
+                     f'<p class="cp-headline">{esc(card.headline)}</p>'
+                     f'<p class="cp-rationale">{esc(c.rationale)}</p></div>')
+    if cards:
+        return "".join(cards)
+    if answer.claim_list:
+        counts = " · ".join(f"{esc(v)} {n}" for v, n in answer.inventory if n)
+        items = "".join(f'<li>{verdict_badge(c.verdict)} <strong>{esc(c.id)}</strong> (essay ¶{esc(c.paragraph)}): '
+                        f'“{esc(c.quote)}” <span class="cp-sub">{esc(c.rationale)}</span></li>'
+                        for c in answer.claim_list)
+        return (f'<div class="cp-verdict cp-v-none" role="note" aria-label="Reviewed claims">'
+                f'<span class="cp-vlabel">Reviewed claims of the essay: {counts}</span>'
+                f'<details class="cp-more" open><summary>The claims asked about ({len(answer.claim_list)})</summary>'
+                f'<ul class="cp-claimlist">{items}</ul></details></div>')
     return ('<div class="cp-verdict cp-v-none" role="note" aria-label="Assessment">'
             f'{verdict_badge(None, "no reviewed verdict")}'
-            '<p class="cp-rationale">This question does not match one of the essay\'s reviewed claims; '
+            '<p class="cp-rationale">No reviewed claim of the essay is about this question; '
             'compare the two columns yourself.</p></div>')
+
+
+def _direct_block(answer: Answer) -> str:
+    """The direct answer, first: one to three sentences made of verified pieces."""
+    if not answer.direct:
+        return ""
+    return (f'<div class="cp-direct" role="note" aria-label="Answer"><p><span class="cp-lbl">Answer.</span> '
+            f'{esc(answer.direct)}</p></div>')
 
 
 def _figures_table(answer: Answer) -> str:
@@ -289,6 +317,9 @@ def render_answer_html(answer: Answer, provenance: str = "", show_verdict: bool 
         out.append(f'<p class="cp-q"><span class="cp-you">You asked:</span>{esc(answer.question)}</p>')
     if answer.resolved_question and answer.resolved_question != answer.question:
         out.append(f'<p class="cp-readas">Read as a follow-up: {esc(answer.resolved_question)}</p>')
+    if answer.abstained and answer.abstain_reason == "language":
+        out.append(f'<div class="cp-abstain"><p>{esc(answer.summary)}</p></div></div>')
+        return "".join(out)
     if answer.abstained:
         sugg = "".join(f"<li>{esc(s)}</li>" for s in answer.suggestions)
         out.append('<div class="cp-abstain cp-v-not-covered">'
@@ -297,6 +328,9 @@ def render_answer_html(answer: Answer, provenance: str = "", show_verdict: bool 
                    + (f'<p class="cp-lbl">Questions the corpus can answer:</p><ul class="cp-suggest">{sugg}</ul>'
                       if sugg else "") + '</div></div>')
         return "".join(out)
+    out.append(_direct_block(answer))
+    if answer.premise:
+        out.append(f'<p class="cp-premise"><span class="cp-lbl">Premise check:</span> {esc(answer.premise)}</p>')
     if show_verdict:
         out.append(_verdict_block(answer))
     out.append(_figures_table(answer))

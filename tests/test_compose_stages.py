@@ -60,6 +60,13 @@ def test_gate_rejects_a_similar_claim_on_another_subject():
     assert shares_subject(C45, set(tokenize("How many trucks did the US send?")), idf, sim=0.5, policy=POLICY)
 
 
+def test_counted_kinds_are_what_follows_how_many():
+    from rag.figures import counted_kinds
+
+    assert counted_kinds("and how many died there? (Gulag)") == {"deaths"}
+    assert counted_kinds("Did 3-4 million exiled peasants really die?") == set()
+
+
 def test_gate_vetoes_a_claim_whose_figures_count_something_else():
     subject = set(tokenize("How many died in the Gulag?"))
     assert not shares_subject(C07, subject | {"gulag"}, idf, sim=0.9, policy=POLICY, kinds={"deaths", "*"})

@@ -37,7 +37,8 @@ def test_changed_and_removed_documents_leave_no_stale_chunks(small_corpus, tmp_p
     (small_corpus / "references" / "plans.md").unlink()
     calls = embeddings.calls
     stats = a.ensure_index()
-    assert stats.embedded == 1 and embeddings.calls - calls == 1  # only the edited section
+    # only the edited section: its passage vector and, for excerpts, its one sentence's vector
+    assert stats.embedded == 1 and embeddings.calls - calls == 2
     after = set(a.index.passages)
     assert len(after) == len(before) - 1 and chroma_ids(a) == after  # plans had one section
     assert not any(p.source == "plans" for p in a.index.passages.values())
