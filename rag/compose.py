@@ -6,6 +6,7 @@ pieces, each with its marker; ``verify.py`` checks the result.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
@@ -42,6 +43,8 @@ VERDICT_OPENERS = {
 }
 ESSAY_TITLE_FALLBACK = "the essay"
 GENERIC_TOKENS = frozenset(tokenize(" ".join(GENERIC)))
+ESSAY_NAME_TOKENS = frozenset(tokenize("wear john essay article author inconvenient history codoh"))
+ESSAY_RE = re.compile(r"\b(essay|article|piece|author|writer|this text)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -176,11 +179,20 @@ def _select_essay(question: Question, parts: Sequence[PartEvidence], cards: Sequ
     return out[: max(top_k, len(cards))]
 
 
+def _about_the_essay_as_a_whole(question: Question, ctx: Context) -> bool:
+    """A broad question about the essay itself ("what are its errors?"), not about one of its
+    subjects ("can I trust its Gulag figure?"): only then does the essay's own profile lead."""
+    if question.intent not in {"overview", "right-wrong", "source"} or not question.about_essay:
+        return False
+    own = {t for p in ctx.essay_passages[:1] for t in tokenize(p.title)} | set(tokenize(ctx.essay_title))
+    subjects = [e for e in question.entities if not set(tokenize(e)) <= own | ESSAY_NAME_TOKENS]
+    return not subjects and (question.intent != "source" or bool(ESSAY_RE.search(question.text)))
+
+
 def _select_literature(question: Question, parts: Sequence[PartEvidence], cards: Sequence[ClaimMatch],
                        ctx: Context, policy: AnswerPolicy, top_k: int) -> list[Hit]:
     wanted = {d for m in cards for d in m.claim.digests}
-    boost_profiles = question.intent in {"overview", "right-wrong"} or (
-        question.intent == "source" and any(w in question.text.lower() for w in ("essay", "article", "author")))
+    boost_profiles = _about_the_essay_as_a_whole(question, ctx)
     per_part = []
     for part in parts:
         q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
@@ -190,7 +202,8 @@ def _select_literature(question: Question, parts: Sequence[PartEvidence], cards:
             s = h.score + (policy.literature_claim_boost if h.passage.source in wanted else 0.0)
             if boost_profiles and h.passage.source in ctx.essay_profiles:
                 s += policy.overview_boost
-            if h.passage.kind == "profile" and overview.section_cue(question.text, h.passage.section):
+            if boost_profiles and h.passage.source in ctx.essay_profiles and \
+                    overview.section_cue(question.text, h.passage.section):
                 s += policy.overview_boost
             return -s
 

@@ -14,6 +14,7 @@ from .models import FigureComparison
 KINDS: dict[str, tuple[str, ...]] = {
     "trucks": ("truck", "trucks", "jeep", "jeeps", "vehicle", "vehicles", "studebaker", "studebakers"),
     "tanks": ("tank", "tanks"),
+    "aircraft": ("aircraft", "airplanes", "aeroplanes", "planes", "fighters", "bombers"),
     "tons": ("ton", "tons", "tonnes", "tonnage"),
     "deaths": ("death", "deaths", "dead", "died", "killed", "victims", "executions", "executed", "shot"),
     "people": ("people", "prisoners", "persons", "inmates", "deportees", "deported", "relocated", "peasants"),

@@ -36,7 +36,7 @@ def is_followup(question: str) -> bool:
     proper = [w for w in words[1:] if w[0].isupper()] + [w for w in words if w[0].isdigit()]
     if len(words) <= 2 and not proper:
         return True
-    return bool(PRONOUN_RE.search(question)) and len(words) <= 4 and not proper
+    return bool(PRONOUN_RE.search(question)) and len(words) <= 4
 
 
 def needs_anchor_focus(question: str) -> bool:
@@ -92,6 +92,15 @@ def resolve_history(question: str, history: list[str] | None,
     focus_is_kind = bool(focus and any(_is_kind_word(w) for w in focus.group(2).split()))
     keep = needs_anchor_focus(q) or bool(own_names) or not focus_is_kind
     ctx = context_of(base, keep_focus=keep, replaced=replaced)
+    # later follow-ups add their own words ("Where was it published?" → "published"), unless this
+    # one swaps them (a new name or a new counted kind)
+    later = history[history.index(base) + 1:] if base in history else []
+    swaps_kind = any(_is_kind_word(w) for w in own)
+    extra = [w for h in later for w in content_words(h) if w.lower() not in GENERIC
+             and not (swaps_kind and _is_kind_word(w)) and not (own_names and fold(w) in names)
+             and w.lower() not in ctx.lower()]
+    if extra:
+        ctx = " ".join([ctx, *dict.fromkeys(extra)]).strip()
     # intermediate follow-ups that named a new subject ("and the tanks?") are replaced by this one;
     # ones that only added a pronoun add nothing
     if not ctx:

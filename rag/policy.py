@@ -22,8 +22,8 @@ class AnswerPolicy:
     essay_weak_dense: float = _p(0.20, "…or at this cosine when it also shares most of the question's words.")
     essay_min_overlap: float = _p(0.50, "Share of the question's idf-weighted words for the weak case.")
     essay_relative: float = _p(0.15, "An essay paragraph more than this below the best essay cosine is not shown.")
-    literature_min_dense: float = _p(0.22, "A literature passage below this cosine is shown only with word overlap.")
-    literature_relative: float = _p(0.14, "A literature passage more than this below the best cosine is not shown.")
+    literature_min_dense: float = _p(0.15, "A literature passage below this cosine is shown only with word overlap.")
+    literature_relative: float = _p(0.25, "A literature passage more than this below the best cosine is not shown.")
     literature_min_overlap: float = _p(0.34, "Word overlap that lets a low-cosine literature passage through.")
     # reviewed claims
     claim_min_score: float = _p(0.36, "Least claim score (word overlap + dense similarity) to attach a claim.")

@@ -214,7 +214,7 @@ class Lexicon:
             return word
         m = match[0]
         ratio = difflib.SequenceMatcher(None, f, m).ratio()
-        if ratio >= 0.85 and (m in self.names or len(f) >= 7):
+        if ratio >= 0.88 and (m in self.names or len(f) >= 7):
             return m
         return word
 

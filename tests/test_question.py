@@ -84,7 +84,7 @@ def test_unknown_names_mark_near_domain_questions():
      "and tanks? (lend lease soviets get)"),  # a subject focus is kept; only a counted kind is swapped
     ("what about him?", ["Who is John Mosier?"], "what about him? (John Mosier)"),
     ("so was he right?", ["What did Suvorov argue about Stalin?", "what sources does he use?"],
-     "so was he right? (Suvorov argue Stalin)"),
+     "so was he right? (Suvorov argue Stalin sources use)"),  # later follow-ups add their words
 ])
 def test_follow_ups_resolve_against_the_whole_history(q, history, expected):
     names = frozenset({"allies", "soviet", "soviets", "mosier", "suvorov", "stalin", "uralvagonzavod", "chelyabinsk"})
