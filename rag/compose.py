@@ -226,7 +226,8 @@ def _excerpt(h: Hit, part: PartEvidence, question: Question, ctx: Context, polic
     broad = question.intent == "overview" and p.kind == "profile"  # a gist reads as two or three sentences
     s, e, _ = choose(p.text, q, ctx.idf, asked_kinds(part.resolved), part.qvec, spans, svecs, prefer, figures,
                      policy.excerpt_dense_weight, policy.excerpt_short,
-                     neighbour_share=0.0 if broad else 0.5, max_chars=600 if broad else 420)
+                     neighbour_share=0.0 if broad else policy.excerpt_neighbour_share,
+                     max_chars=600 if broad else policy.excerpt_max_chars)
     return s, e
 
 

@@ -86,7 +86,8 @@ def resolve_history(question: str, history: list[str] | None,
         return q, False
     base = anchor(history)
     own = content_words(q)
-    own_names = {fold(w) for w in own} & names
+    elliptical = bool(CONNECTIVE_RE.match(q)) and len([w for w in own if w.lower() not in GENERIC]) <= 2
+    own_names = ({fold(w) for w in own} & names) if elliptical else set()
     replaced = frozenset(fold(w) for w in content_words(base) if fold(w) in names) if own_names else frozenset()
     focus = FOCUS_RE.search(base)
     focus_is_kind = bool(focus and any(_is_kind_word(w) for w in focus.group(2).split()))

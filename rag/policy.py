@@ -40,6 +40,8 @@ class AnswerPolicy:
     # excerpts
     excerpt_dense_weight: float = _p(0.8, "Weight of the sentence-to-question cosine against word overlap.")
     excerpt_short: int = _p(70, "A chosen sentence shorter than this takes its neighbour.")
+    excerpt_neighbour_share: float = _p(0.3, "A neighbouring sentence scoring this share of the best one joins it.")
+    excerpt_max_chars: int = _p(500, "Longest two-sentence excerpt.")
     context_weight: float = _p(0.4, "Weight of words carried over from the chat history.")
     literature_claim_boost: float = _p(0.03, "Fused-score boost for passages of the digests a claim rests on.")
     overview_boost: float = _p(0.05, "Fused-score boost for the essay's own profile on overview questions.")
