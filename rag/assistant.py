@@ -18,6 +18,7 @@ from .embeddings import get_embeddings
 from .followup import resolve
 from .index import INDEX_VERSION, Index, SyncStats
 from .lexical import tokenize
+from .lock import HomeLock
 from .models import Answer, Claim, Passage
 from .retrieve import HybridRetriever
 from .settings import Settings
@@ -53,6 +54,7 @@ class Assistant:
         self._idf: dict[tuple, float] = {}
         self._lock = threading.RLock()
         self.index = Index(self.settings, self.embeddings)
+        self._writer = HomeLock(self.settings.home)  # one writer at a time across processes
         self.retriever = HybridRetriever(self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k)
         if auto_index:
             self.ensure_index()
@@ -76,29 +78,45 @@ class Assistant:
     def main_essay_id(self) -> str:
         return next(iter(self.corpus.essays), "")
 
+    def _sync_needed(self, rebuild: bool) -> tuple[bool, str]:
+        """-> (rebuild, fingerprint): whether the committed index must be rebuilt; its corpus fingerprint."""
+        fp = fingerprint(self._files())
+        model = getattr(self.embeddings, "name", "")
+        man = self.index.manifest
+        if man.get("model") and man.get("model") != model:
+            rebuild = True  # vectors of another model must not be mixed with ours
+        if man and man.get("version") != INDEX_VERSION:
+            rebuild = True  # an index laid out by an older version
+        return rebuild, fp
+
+    def _refresh(self) -> None:
+        """Pick up what another process committed (call under the writer lock before changing anything)."""
+        if self.index.refresh_if_changed():
+            self._corpus = None
+
     def ensure_index(self, rebuild: bool = False,
                      progress: Callable[[str, int, int], None] | None = None) -> SyncStats | None:
         """Sync the index with the corpus files when they (or the model) changed; else do nothing."""
         with self._lock:
-            fp = fingerprint(self._files())
-            model = getattr(self.embeddings, "name", "")
-            man = self.index.manifest
-            if man.get("model") and man.get("model") != model:
-                rebuild = True  # vectors of another model must not be mixed with ours
-            if man and man.get("version") != INDEX_VERSION:
-                rebuild = True  # an index laid out by an older version
-            if not rebuild and man.get("fingerprint") == fp and self.index.count():
+            need, fp = self._sync_needed(rebuild)
+            if not need and self.index.manifest.get("fingerprint") == fp and self.index.count():
                 return None
-            self._corpus = None
-            entries = man.get("documents", [])
-            if rebuild:
-                self.index.sync([], fingerprint="", extra={"documents": entries})
-            stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress,
-                                    extra={"documents": entries})
-            log.info("index synced: %s", stats)
-            self.claim_vectors()  # computed at index time, not on the first question
-            self.export_encoder()
-            return stats
+            with self._writer.hold():
+                self._refresh()  # another writer may have synced while we waited for the lock
+                need, fp = self._sync_needed(rebuild)
+                man = self.index.manifest
+                if not need and man.get("fingerprint") == fp and self.index.count():
+                    return None
+                self._corpus = None
+                entries = self._present(man.get("documents", []))
+                if need:
+                    self.index.sync([], fingerprint="", extra={"documents": entries})
+                stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress,
+                                        extra={"documents": entries})
+                log.info("index synced: %s", stats)
+                self.claim_vectors()  # computed at index time, not on the first question
+                self.export_encoder()
+                return stats
 
     # -- user documents --------------------------------------------------------
     @property
@@ -138,8 +156,9 @@ class Assistant:
                 progress("parsing", i + 1, len(paths))
         if not parsed:
             return report
-        with self._lock:
+        with self._lock, self._writer.hold():
             self.ensure_index()
+            self._refresh()  # merge with what other writers committed, never overwrite it
             entries = {e["id"]: e for e in self.index.manifest.get("documents", [])}
             for doc in parsed:
                 fname = store_document(self.documents_dir, doc)
@@ -152,24 +171,47 @@ class Assistant:
     def remove(self, *doc_ids: str) -> bool:
         """Remove user documents (ids with or without the ``user:`` prefix); False if none matched."""
         wanted = {d for x in doc_ids for d in (x, f"user:{x}")}
-        with self._lock:
-            self.index.refresh_if_changed()
+        with self._lock, self._writer.hold():
+            self._refresh()
             entries = [e for e in self.index.manifest.get("documents", []) if e["id"] not in wanted]
             if len(entries) == len(self.index.manifest.get("documents", [])):
                 return False
             self._commit(entries)
             return True
 
+    def _present(self, entries: list[dict]) -> list[dict]:
+        """Entries whose stored file exists (a lost file is reported, never a crash)."""
+        out = []
+        for e in entries:
+            if (self.documents_dir / e["file"]).is_file():
+                out.append(e)
+            else:
+                log.warning("stored document %s of %s is missing; dropped from the index", e["file"], e["id"])
+        return out
+
     def _commit(self, entries: list[dict], progress=None) -> SyncStats:
+        """Commit the index for ``entries`` (caller holds the writer lock), then collect stored
+        document files that no committed manifest names any more."""
+        assert self._writer.held, "commits need the writer lock"
+        entries = self._present(entries)
         docs = [load_stored(self.documents_dir / e["file"]) for e in entries]
         passages = self.corpus.passages + [p for d in docs for p in d.passages]
         stats = self.index.sync(passages, fingerprint=fingerprint(self._files()), progress=progress,
                                 extra={"documents": entries})
-        keep = {e["file"] for e in entries}
-        for f in self.documents_dir.glob("*.json") if self.documents_dir.exists() else ():
+        self._collect_files()
+        return stats
+
+    def _collect_files(self) -> None:
+        """Delete stored document files named by no committed manifest, and temp files left by a kill.
+        Only ever called under the writer lock, so no other writer is between staging and commit."""
+        keep = {e["file"] for e in self.index.manifest.get("documents", [])}
+        folder = self.documents_dir
+        for f in folder.glob("*.json") if folder.exists() else ():
             if f.name not in keep:
                 f.unlink(missing_ok=True)
-        return stats
+        for d in {folder, self.settings.home}:
+            for f in d.glob(".*.tmp") if d.exists() else ():
+                f.unlink(missing_ok=True)
 
     def export_encoder(self) -> bool:
         """Export the lean ONNX query encoder next to the index (needs torch; done at index time)."""
