@@ -137,21 +137,34 @@ class Assistant:
 
     def add(self, paths: Iterable[str | Path], side: str = "literature", flags: dict | None = None,
             progress: Callable[[str, int, int], None] | None = None,
-            names: Iterable[str] | None = None) -> AddReport:
+            names: Iterable[str] | None = None, follow_symlinks: bool = False) -> AddReport:
         """Parse, stage and index documents; one bad file never stops the others.
 
         Staged document files are content-addressed and only become part of the index when the
         manifest that lists them is atomically replaced, so a crash leaves the previous index.
+        Writers take a cross-process lock and merge with the committed manifest, so concurrent
+        adds (two CLIs, a CLI and the web app) all land.
         """
         paths = [Path(p) for p in paths]
         names = list(names) if names is not None else [p.name for p in paths]
         report = AddReport()
         parsed: list[Document] = []
+        seen: dict[str, str] = {}
         for i, (path, name) in enumerate(zip(paths, names)):
             try:
-                parsed.append(load_document(path, side, flags, self.settings.max_file_mb, display_name=name))
+                doc = load_document(path, side, flags, self.settings.max_file_mb, display_name=name,
+                                    follow_symlinks=follow_symlinks)
+                first = seen.get(doc.id)
+                if first is not None:
+                    raise IngestError(name, f"gives the same document id {doc.id} as {first} in this batch; "
+                                            "rename one of them (or set a distinct id in front matter)")
+                seen[doc.id] = name
+                parsed.append(doc)
             except IngestError as exc:
                 report.errors.append((exc.file, exc.reason))
+            except Exception as exc:  # a parser bug or a hostile file must not stop the batch
+                log.exception("ingesting %s failed", name)
+                report.errors.append((name, f"could not be read ({exc.__class__.__name__}: {str(exc)[:200]})"))
             if progress:
                 progress("parsing", i + 1, len(paths))
         if not parsed:

@@ -82,7 +82,8 @@ def cmd_claims(args) -> int:
 def cmd_add(args) -> int:
     a = _assistant(args)
     flags = {k: getattr(args, k) for k in ("title", "author", "year", "publisher", "url") if getattr(args, k)}
-    report = a.add(args.paths, side=args.side, flags=flags, progress=_progress())
+    report = a.add(args.paths, side=args.side, flags=flags, progress=_progress(),
+                   follow_symlinks=args.follow_symlinks)
     for doc in report.added:
         print(f"added {doc}")
     for doc in report.updated:
@@ -148,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--side", choices=["literature", "essay"], default="literature")
     for f in ("title", "author", "year", "publisher", "url"):
         s.add_argument(f"--{f}")
+    s.add_argument("--follow-symlinks", action="store_true",
+                   help="ingest symbolic links that point outside their folder (refused by default)")
     s.set_defaults(func=cmd_add)
     s = sub.add_parser("remove", help="remove user-added documents")
     s.add_argument("ids", nargs="+", metavar="ID")
