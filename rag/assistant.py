@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import threading
+import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -29,6 +31,18 @@ log = logging.getLogger(__name__)
 
 class QuestionError(ValueError):
     """The question cannot be answered as asked (empty, too long); the message is for the reader."""
+
+
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), *range(127, 160)], " ")
+
+
+def normalise_text(text: str) -> str:
+    """NFC, lone surrogates (invalid code points) as U+FFFD, control characters as spaces."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return unicodedata.normalize("NFC", text).translate(_CONTROL)
 
 
 class Assistant:
@@ -242,13 +256,55 @@ class Assistant:
 
     # -- asking ----------------------------------------------------------------
     def check_question(self, question: str) -> str:
+        """The question, normalised (invalid code points replaced, control characters dropped), or
+        a QuestionError whose message is for the reader. ``None`` counts as an empty question."""
+        if question is not None and not isinstance(question, str):
+            raise QuestionError(f"The question must be text, not {type(question).__name__}.")
         q = (question or "").strip()
         if not q:
             raise QuestionError("Please type a question about the essay or its subject.")
         if len(q) > self.settings.max_question_chars:
             raise QuestionError(f"That question is {len(q):,} characters long; the limit is "
                                 f"{self.settings.max_question_chars:,}. Please shorten it.")
+        q = normalise_text(q).strip()
+        if not q:
+            raise QuestionError("Please type a question about the essay or its subject.")
         return q
+
+    def check_history(self, history) -> list[str]:
+        """Earlier questions of the conversation, oldest first, checked like questions.
+
+        ``None`` or empty: no history. A plain string counts as one earlier question (never as a
+        sequence of characters). Any other non-list (a dict, a number, bytes) and any item that is
+        not a string are refused; blank items are dropped. Limits: each item as a question
+        (``max_question_chars``), at most ``max_history_items`` items and ``max_history_chars`` in all.
+        """
+        s = self.settings
+        if history is None:
+            return []
+        if isinstance(history, str):
+            history = [history]
+        elif isinstance(history, (bytes, bytearray, dict)) or not hasattr(history, "__iter__"):
+            raise QuestionError(f"The history must be a list of earlier questions, not {type(history).__name__}.")
+        items = list(itertools.islice(iter(history), s.max_history_items + 1))
+        if len(items) > s.max_history_items:
+            n = f"{len(history):,}" if hasattr(history, "__len__") else f"more than {s.max_history_items:,}"
+            raise QuestionError(f"The history has {n} earlier questions; the limit is {s.max_history_items:,}.")
+        out, total = [], 0
+        for i, h in enumerate(items, 1):
+            if not isinstance(h, str):
+                raise QuestionError(f"History: earlier question {i} must be text, not {type(h).__name__}.")
+            h = h.strip()
+            if len(h) > s.max_question_chars:
+                raise QuestionError(f"History: earlier question {i} is {len(h):,} characters long; the limit "
+                                    f"is {s.max_question_chars:,}.")
+            total += len(h)
+            if h:
+                out.append(normalise_text(h).strip())
+        if total > s.max_history_chars:
+            raise QuestionError(f"The history has {total:,} characters of earlier questions; the limit is "
+                                f"{s.max_history_chars:,}.")
+        return [h for h in out if h]
 
     def coverage(self, question: str) -> float:
         """Share of the question's content words that occur anywhere in the corpus."""
@@ -340,7 +396,7 @@ class Assistant:
     def ask_stream(self, question: str, history: Iterable[str] | None = None) -> Iterator[str | Answer]:
         """The extractive Answer first, then (with an LLM configured) draft text chunks, then the
         verified Answer with its checked synthesis, which replaces the draft."""
-        answer = self.ask(question, history, synthesize=False)
+        answer = self.ask(question, self.check_history(history), synthesize=False)
         yield answer
         model = self.chat_model
         if model is None or answer.abstained:

@@ -20,7 +20,7 @@ def cmd_ask(args) -> int:
 
     a = _assistant(args)
     try:
-        answer = a.ask(args.question, history=args.history or None)
+        answer = a.ask(a.check_question(args.question), history=a.check_history(args.history))
     except QuestionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
