@@ -171,7 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rest = unknown + list(args.rest or [])
     elif unknown:
         parser.error("unrecognized arguments: " + " ".join(unknown))
-    return args.func(args)
+    from .lock import IndexBusy
+    from .settings import SettingsError
+
+    try:
+        return args.func(args)
+    except (SettingsError, IndexBusy) as exc:  # a message for the user, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -799,7 +799,13 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    settings = Settings.from_env()
+    from .settings import SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     p = argparse.ArgumentParser(prog="app.py", description="Counterpoint web app (Gradio).")
     p.add_argument("--host", default=settings.host, help="interface to bind (default %(default)s; RAG_HOST)")
     p.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s; RAG_PORT)")
