@@ -18,7 +18,7 @@ from .docstore import AddReport, load_stored, store_document
 from .ingest import IngestError, load_document
 from .embeddings import get_embeddings
 from .followup import resolve
-from .index import INDEX_VERSION, Index, SyncStats
+from .index import INDEX_VERSION, PREV_MANIFEST, Index, SyncStats
 from .lexical import tokenize
 from .lock import HomeLock
 from .models import Answer, Claim, Passage
@@ -69,6 +69,7 @@ class Assistant:
         self._lock = threading.RLock()
         self.index = Index(self.settings, self.embeddings)
         self._writer = HomeLock(self.settings.home)  # one writer at a time across processes
+        self.repairs: list[str] = []  # what the last ensure_index repaired
         self.retriever = HybridRetriever(self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k)
         if auto_index:
             self.ensure_index()
@@ -103,6 +104,17 @@ class Assistant:
             rebuild = True  # an index laid out by an older version
         return rebuild, fp
 
+    def _vectors_lost(self) -> bool:
+        """Fewer vectors in Chroma than passages in the store (a deleted or emptied database)."""
+        if not self.index.count():
+            return False
+        try:
+            have = self.index.vector_counts()
+        except Exception as exc:  # an unreadable database: rebuild it
+            log.warning("the vector database cannot be read (%s)", exc)
+            return True
+        return any(have[s] < self.index.count(s) for s in have)
+
     def _refresh(self) -> None:
         """Pick up what another process committed (call under the writer lock before changing anything)."""
         if self.index.refresh_if_changed():
@@ -113,20 +125,33 @@ class Assistant:
         """Sync the index with the corpus files when they (or the model) changed; else do nothing."""
         with self._lock:
             need, fp = self._sync_needed(rebuild)
-            if not need and self.index.manifest.get("fingerprint") == fp and self.index.count():
+            if not need and self.index.manifest.get("fingerprint") == fp and self.index.count() \
+                    and not self._vectors_lost():
                 return None
             with self._writer.hold():
                 self._refresh()  # another writer may have synced while we waited for the lock
                 need, fp = self._sync_needed(rebuild)
                 man = self.index.manifest
-                if not need and man.get("fingerprint") == fp and self.index.count():
+                lost = self._vectors_lost()
+                if not need and man.get("fingerprint") == fp and self.index.count() and not lost:
                     return None
                 self._corpus = None
-                entries = self._present(man.get("documents", []))
+                self.repairs = []
+                if self.index.damage:
+                    entries, source = self._recover_entries()
+                    self.repairs = self.index.damage + [f"rebuilt from the corpus and {len(entries)} stored user "
+                                                        f"document(s) ({source})"]
+                else:
+                    entries = self._present(man.get("documents", []))
+                if lost:
+                    self.repairs.append("vectors missing from the Chroma database: re-embedded")
+                if self.repairs:
+                    log.warning("index at %s repaired: %s", self.settings.home, "; ".join(self.repairs))
                 if need:
                     self.index.sync([], fingerprint="", extra={"documents": entries})
-                stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress,
-                                        extra={"documents": entries})
+                docs = [load_stored(self.documents_dir / e["file"]) for e in entries]
+                stats = self.index.sync(self.corpus.passages + [p for d in docs for p in d.passages],
+                                        fingerprint=fp, progress=progress, extra={"documents": entries})
                 log.info("index synced: %s", stats)
                 self.claim_vectors()  # computed at index time, not on the first question
                 self.export_encoder()
@@ -138,7 +163,7 @@ class Assistant:
         return self.settings.documents_dir
 
     def user_documents(self) -> list[Document]:
-        return [load_stored(self.documents_dir / e["file"]) for e in self.index.manifest.get("documents", [])]
+        return [load_stored(self.documents_dir / e["file"]) for e in self._present(self.index.manifest.get("documents", []))]
 
     def documents(self) -> list[dict]:
         """Every indexed document: bundled ones and user-added ones, with passage counts."""
@@ -206,6 +231,55 @@ class Assistant:
             self._commit(entries)
             return True
 
+    def _recover_entries(self) -> tuple[list[dict], str]:
+        """The user documents of a damaged index: the damaged manifest's own list when it still has
+        one; else every stored document file (self-describing, newest per id), in the order of
+        manifest.prev.json. A document removed by the very last commit may come back (logged)."""
+        dm = self.index.damaged_manifest
+        if isinstance(dm, dict) and isinstance(dm.get("documents"), list):
+            return self._present(dm["documents"]), "their list in the manifest"
+        order = {e.get("id"): i for i, e in enumerate(self.index.previous_manifest().get("documents", []))}
+        newest: dict[str, tuple[float, dict]] = {}
+        folder = self.documents_dir
+        for f in folder.glob("*.json") if folder.exists() else ():
+            try:
+                doc = load_stored(f)
+            except Exception as exc:  # a damaged stored file: skipped, and said
+                log.warning("stored document %s is unreadable (%s); skipped", f.name, exc.__class__.__name__)
+                continue
+            entry = {"id": doc.id, "title": doc.title, "kind": doc.kind, "side": doc.side,
+                     "passages": len(doc.passages), "file": f.name, "name": doc.meta.get("file", "")}
+            m = f.stat().st_mtime
+            if doc.id not in newest or m > newest[doc.id][0]:
+                newest[doc.id] = (m, entry)
+        entries = sorted((e for _, e in newest.values()), key=lambda e: (order.get(e["id"], len(order)), e["id"]))
+        return entries, f"the stored document files{', ordered by ' + PREV_MANIFEST if order else ''}"
+
+    def check_index(self) -> list[str]:
+        """Problems with the committed index, one line each (empty when healthy); changes nothing."""
+        problems = list(self.index.damage)
+        man = self.index.manifest
+        if not man and not problems:
+            return ["no index yet (run `rag index`)"]
+        for e in man.get("documents", []):
+            if not (self.documents_dir / e["file"]).is_file():
+                problems.append(f"stored document {e['file']} of {e['id']} is missing")
+        if man and man.get("fingerprint") != fingerprint(self._files()):
+            problems.append("the corpus files changed since indexing")
+        if man:
+            try:
+                have = self.index.vector_counts()
+                problems += [f"the Chroma database has {have[s]} {s} vectors; the store has {self.index.count(s)}"
+                             for s in have if have[s] < self.index.count(s)]
+            except Exception as exc:
+                problems.append(f"the Chroma database cannot be read ({exc.__class__.__name__})")
+        for f in self.settings.home.glob("claims-*.npy"):
+            try:
+                np.load(f)
+            except Exception:
+                problems.append(f"the claim-vector cache {f.name} is damaged")
+        return problems
+
     def _present(self, entries: list[dict]) -> list[dict]:
         """Entries whose stored file exists (a lost file is reported, never a crash)."""
         out = []
@@ -231,7 +305,8 @@ class Assistant:
     def _collect_files(self) -> None:
         """Delete stored document files named by no committed manifest, and temp files left by a kill.
         Only ever called under the writer lock, so no other writer is between staging and commit."""
-        keep = {e["file"] for e in self.index.manifest.get("documents", [])}
+        keep = {e["file"] for m in (self.index.manifest, self.index.previous_manifest())
+                for e in m.get("documents", []) if isinstance(e, dict) and "file" in e}
         folder = self.documents_dir
         for f in folder.glob("*.json") if folder.exists() else ():
             if f.name not in keep:
@@ -351,9 +426,16 @@ class Assistant:
                 return self._claim_vecs[1], self._claim_vecs[2]
             path = self.settings.home / f"claims-{key}.npy"
             ids = [c.id for c in claims]
+            mat = None
             if path.exists():
-                mat = np.load(path)
-            else:
+                try:
+                    mat = np.load(path)
+                    if mat.shape[0] != len(claims):
+                        raise ValueError("wrong shape")
+                except Exception as exc:  # a truncated cache is recomputed, not fatal
+                    log.warning("claim-vector cache %s is damaged (%s); recomputing it", path.name, exc)
+                    mat = None
+            if mat is None:
                 mat = self.embeddings.encode([f"{c.quote} {c.rationale}" for c in claims]) if claims \
                     else np.zeros((0, 384), dtype=np.float32)
                 for old in self.settings.home.glob("claims-*.npy"):

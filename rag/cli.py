@@ -30,7 +30,20 @@ def cmd_ask(args) -> int:
 
 def cmd_index(args) -> int:
     a = _assistant(args, auto_index=False)
+    if args.check:
+        problems = a.check_index()
+        for p in problems:
+            print(f"problem: {p}")
+        if problems:
+            print(f"{len(problems)} problem(s) at {a.settings.home}; `rag index` repairs what can be rebuilt")
+            return 1
+        print(f"index is healthy at {a.settings.home}: {a.index.count('essay')} essay and "
+              f"{a.index.count('literature')} literature passages, "
+              f"{len(a.index.manifest.get('documents', []))} user document(s)")
+        return 0
     stats = a.ensure_index(rebuild=args.rebuild, progress=_progress())
+    for r in a.repairs:
+        print(f"repaired: {r}")
     print(f"index at {a.settings.home}: " + (str(stats) if stats else "up to date") +
           f"; {a.index.count('essay')} essay and {a.index.count('literature')} literature passages")
     return 0
@@ -138,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_ask)
     s = sub.add_parser("index", help="build or update the index")
     s.add_argument("--rebuild", action="store_true", help="drop and rebuild everything")
+    s.add_argument("--check", action="store_true", help="report damage to the index without changing it")
     s.set_defaults(func=cmd_index)
     s = sub.add_parser("claims", help="list the reviewed claims")
     s.add_argument("--verdict", choices=VERDICTS)

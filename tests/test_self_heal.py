@@ -84,3 +84,18 @@ def test_index_check_reports_and_index_repairs(indexed, small_corpus):
     fixed = cli(home, small_corpus, "index")
     assert fixed.returncode == 0 and "repaired" in fixed.stdout + fixed.stderr, fixed.stdout + fixed.stderr
     assert cli(home, small_corpus, "index", "--check").returncode == 0
+
+
+def test_deleted_vector_database_is_reported_and_re_embedded(indexed, small_corpus):
+    import shutil
+
+    home = indexed.settings.home
+    shutil.rmtree(home / "chroma")
+    bad = cli(home, small_corpus, "index", "--check")
+    assert bad.returncode == 1 and "Chroma database has 0" in bad.stdout, bad.stdout + bad.stderr
+    fixed = cli(home, small_corpus, "index")
+    assert fixed.returncode == 0 and "vectors missing" in fixed.stdout, fixed.stdout + fixed.stderr
+    ok = cli(home, small_corpus, "index", "--check")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    ans = cli(home, small_corpus, "ask", Q, "--json")
+    assert ans.returncode == 0 and '"abstained": false' in ans.stdout, ans.stdout[-1000:] + ans.stderr[-1000:]
