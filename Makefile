@@ -8,9 +8,10 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
+export ORT_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test index eval bench browser clean
+.PHONY: setup run test index eval bench browser strace clean
 
 setup: $(STAMP)
 
@@ -30,7 +31,11 @@ run: index
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) || echo "chromium missing: browser tests will be skipped"; }
 
-test: setup browser
+# strace: the zero-network test traces every connect; without it that test is skipped
+strace:
+	@command -v strace >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq strace >/dev/null) || echo "strace missing: the network test will be skipped"; }
+
+test: setup browser strace
 	$(BIN)/python -m pytest -q
 
 eval: setup

@@ -1,8 +1,10 @@
 """The Python API: everything else (web app, CLI, evaluation) is a thin shell over ``Assistant``."""
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -19,8 +21,9 @@ from .overview import essay_profiles
 from .policy import AnswerPolicy
 from .question import CHAT_WORDS, LANG_NAMES, Lexicon, Question, analyze
 from .vectors import DerivedVectors
-from .index import INDEX_VERSION, Index, SyncStats
+from .index import INDEX_VERSION, PREV_MANIFEST, Index, SyncStats
 from .lexical import tokenize
+from .lock import HomeLock
 from .models import Answer, Claim, Passage
 from .retrieve import Hit, HybridRetriever, rrf
 from .settings import Settings
@@ -34,6 +37,18 @@ CHAT_TOKENS = frozenset(tokenize(" ".join(CHAT_WORDS)))
 
 class QuestionError(ValueError):
     """The question cannot be answered as asked (empty, too long); the message is for the reader."""
+
+
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), *range(127, 160)], " ")
+
+
+def normalise_text(text: str) -> str:
+    """NFC, lone surrogates (invalid code points) as U+FFFD, control characters as spaces."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return unicodedata.normalize("NFC", text).translate(_CONTROL)
 
 
 class Assistant:
@@ -63,6 +78,8 @@ class Assistant:
         self._idf: dict[tuple, float] = {}
         self._lock = threading.RLock()
         self.index = Index(self.settings, self.embeddings)
+        self._writer = HomeLock(self.settings.home)  # one writer at a time across processes
+        self.repairs: list[str] = []  # what the last ensure_index repaired
         self.retriever = HybridRetriever(self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k)
         if auto_index:
             self.ensure_index()
@@ -86,29 +103,69 @@ class Assistant:
     def main_essay_id(self) -> str:
         return next(iter(self.corpus.essays), "")
 
+    def _sync_needed(self, rebuild: bool) -> tuple[bool, str]:
+        """-> (rebuild, fingerprint): whether the committed index must be rebuilt; its corpus fingerprint."""
+        fp = fingerprint(self._files())
+        model = getattr(self.embeddings, "name", "")
+        man = self.index.manifest
+        if man.get("model") and man.get("model") != model:
+            rebuild = True  # vectors of another model must not be mixed with ours
+        if man and man.get("version") != INDEX_VERSION:
+            rebuild = True  # an index laid out by an older version
+        return rebuild, fp
+
+    def _vectors_lost(self) -> bool:
+        """Fewer vectors in Chroma than passages in the store (a deleted or emptied database)."""
+        if not self.index.count():
+            return False
+        try:
+            have = self.index.vector_counts()
+        except Exception as exc:  # an unreadable database: rebuild it
+            log.warning("the vector database cannot be read (%s)", exc)
+            return True
+        return any(have[s] < self.index.count(s) for s in have)
+
+    def _refresh(self) -> None:
+        """Pick up what another process committed (call under the writer lock before changing anything)."""
+        if self.index.refresh_if_changed():
+            self._corpus = None
+
     def ensure_index(self, rebuild: bool = False,
                      progress: Callable[[str, int, int], None] | None = None) -> SyncStats | None:
         """Sync the index with the corpus files when they (or the model) changed; else do nothing."""
         with self._lock:
-            fp = fingerprint(self._files())
-            model = getattr(self.embeddings, "name", "")
-            man = self.index.manifest
-            if man.get("model") and man.get("model") != model:
-                rebuild = True  # vectors of another model must not be mixed with ours
-            if man and man.get("version") != INDEX_VERSION:
-                rebuild = True  # an index laid out by an older version
-            if not rebuild and man.get("fingerprint") == fp and self.index.count():
+            need, fp = self._sync_needed(rebuild)
+            if not need and self.index.manifest.get("fingerprint") == fp and self.index.count() \
+                    and not self._vectors_lost():
                 return None
-            self._corpus = None
-            entries = man.get("documents", [])
-            if rebuild:
-                self.index.sync([], fingerprint="", extra={"documents": entries})
-            stats = self.index.sync(self.passages(), fingerprint=fp, progress=progress,
-                                    extra={"documents": entries})
-            log.info("index synced: %s", stats)
-            self.derive_vectors()  # computed at index time, not on the first question
-            self.export_encoder()
-            return stats
+            with self._writer.hold():
+                self._refresh()  # another writer may have synced while we waited for the lock
+                need, fp = self._sync_needed(rebuild)
+                man = self.index.manifest
+                lost = self._vectors_lost()
+                if not need and man.get("fingerprint") == fp and self.index.count() and not lost:
+                    return None
+                self._corpus = None
+                self.repairs = []
+                if self.index.damage:
+                    entries, source = self._recover_entries()
+                    self.repairs = self.index.damage + [f"rebuilt from the corpus and {len(entries)} stored user "
+                                                        f"document(s) ({source})"]
+                else:
+                    entries = self._present(man.get("documents", []))
+                if lost:
+                    self.repairs.append("vectors missing from the Chroma database: re-embedded")
+                if self.repairs:
+                    log.warning("index at %s repaired: %s", self.settings.home, "; ".join(self.repairs))
+                if need:
+                    self.index.sync([], fingerprint="", extra={"documents": entries})
+                docs = [load_stored(self.documents_dir / e["file"]) for e in entries]
+                stats = self.index.sync(self.corpus.passages + [p for d in docs for p in d.passages],
+                                        fingerprint=fp, progress=progress, extra={"documents": entries})
+                log.info("index synced: %s", stats)
+                self.derive_vectors()  # computed at index time, not on the first question
+                self.export_encoder()
+                return stats
 
     # -- user documents --------------------------------------------------------
     @property
@@ -116,7 +173,7 @@ class Assistant:
         return self.settings.documents_dir
 
     def user_documents(self) -> list[Document]:
-        return [load_stored(self.documents_dir / e["file"]) for e in self.index.manifest.get("documents", [])]
+        return [load_stored(self.documents_dir / e["file"]) for e in self._present(self.index.manifest.get("documents", []))]
 
     def documents(self) -> list[dict]:
         """Every indexed document: bundled ones and user-added ones, with passage counts."""
@@ -129,27 +186,41 @@ class Assistant:
 
     def add(self, paths: Iterable[str | Path], side: str = "literature", flags: dict | None = None,
             progress: Callable[[str, int, int], None] | None = None,
-            names: Iterable[str] | None = None) -> AddReport:
+            names: Iterable[str] | None = None, follow_symlinks: bool = False) -> AddReport:
         """Parse, stage and index documents; one bad file never stops the others.
 
         Staged document files are content-addressed and only become part of the index when the
         manifest that lists them is atomically replaced, so a crash leaves the previous index.
+        Writers take a cross-process lock and merge with the committed manifest, so concurrent
+        adds (two CLIs, a CLI and the web app) all land.
         """
         paths = [Path(p) for p in paths]
         names = list(names) if names is not None else [p.name for p in paths]
         report = AddReport()
         parsed: list[Document] = []
+        seen: dict[str, str] = {}
         for i, (path, name) in enumerate(zip(paths, names)):
             try:
-                parsed.append(load_document(path, side, flags, self.settings.max_file_mb, display_name=name))
+                doc = load_document(path, side, flags, self.settings.max_file_mb, display_name=name,
+                                    follow_symlinks=follow_symlinks)
+                first = seen.get(doc.id)
+                if first is not None:
+                    raise IngestError(name, f"gives the same document id {doc.id} as {first} in this batch; "
+                                            "rename one of them (or set a distinct id in front matter)")
+                seen[doc.id] = name
+                parsed.append(doc)
             except IngestError as exc:
                 report.errors.append((exc.file, exc.reason))
+            except Exception as exc:  # a parser bug or a hostile file must not stop the batch
+                log.exception("ingesting %s failed", name)
+                report.errors.append((name, f"could not be read ({exc.__class__.__name__}: {str(exc)[:200]})"))
             if progress:
                 progress("parsing", i + 1, len(paths))
         if not parsed:
             return report
-        with self._lock:
+        with self._lock, self._writer.hold():
             self.ensure_index()
+            self._refresh()  # merge with what other writers committed, never overwrite it
             entries = {e["id"]: e for e in self.index.manifest.get("documents", [])}
             for doc in parsed:
                 fname = store_document(self.documents_dir, doc)
@@ -162,25 +233,96 @@ class Assistant:
     def remove(self, *doc_ids: str) -> bool:
         """Remove user documents (ids with or without the ``user:`` prefix); False if none matched."""
         wanted = {d for x in doc_ids for d in (x, f"user:{x}")}
-        with self._lock:
-            self.index.refresh_if_changed()
+        with self._lock, self._writer.hold():
+            self._refresh()
             entries = [e for e in self.index.manifest.get("documents", []) if e["id"] not in wanted]
             if len(entries) == len(self.index.manifest.get("documents", [])):
                 return False
             self._commit(entries)
             return True
 
+    def _recover_entries(self) -> tuple[list[dict], str]:
+        """The user documents of a damaged index: the damaged manifest's own list when it still has
+        one; else every stored document file (self-describing, newest per id), in the order of
+        manifest.prev.json. A document removed by the very last commit may come back (logged)."""
+        dm = self.index.damaged_manifest
+        if isinstance(dm, dict) and isinstance(dm.get("documents"), list):
+            return self._present(dm["documents"]), "their list in the manifest"
+        order = {e.get("id"): i for i, e in enumerate(self.index.previous_manifest().get("documents", []))}
+        newest: dict[str, tuple[float, dict]] = {}
+        folder = self.documents_dir
+        for f in folder.glob("*.json") if folder.exists() else ():
+            try:
+                doc = load_stored(f)
+            except Exception as exc:  # a damaged stored file: skipped, and said
+                log.warning("stored document %s is unreadable (%s); skipped", f.name, exc.__class__.__name__)
+                continue
+            entry = {"id": doc.id, "title": doc.title, "kind": doc.kind, "side": doc.side,
+                     "passages": len(doc.passages), "file": f.name, "name": doc.meta.get("file", "")}
+            m = f.stat().st_mtime
+            if doc.id not in newest or m > newest[doc.id][0]:
+                newest[doc.id] = (m, entry)
+        entries = sorted((e for _, e in newest.values()), key=lambda e: (order.get(e["id"], len(order)), e["id"]))
+        return entries, f"the stored document files{', ordered by ' + PREV_MANIFEST if order else ''}"
+
+    def check_index(self) -> list[str]:
+        """Problems with the committed index, one line each (empty when healthy); changes nothing."""
+        problems = list(self.index.damage)
+        man = self.index.manifest
+        if not man and not problems:
+            return ["no index yet (run `rag index`)"]
+        for e in man.get("documents", []):
+            if not (self.documents_dir / e["file"]).is_file():
+                problems.append(f"stored document {e['file']} of {e['id']} is missing")
+        if man and man.get("fingerprint") != fingerprint(self._files()):
+            problems.append("the corpus files changed since indexing")
+        if man:
+            try:
+                have = self.index.vector_counts()
+                problems += [f"the Chroma database has {have[s]} {s} vectors; the store has {self.index.count(s)}"
+                             for s in have if have[s] < self.index.count(s)]
+            except Exception as exc:
+                problems.append(f"the Chroma database cannot be read ({exc.__class__.__name__})")
+        for f in self.settings.home.glob("*-*.npz"):
+            if VectorTable.load(f) is None:
+                problems.append(f"the vector cache {f.name} is damaged (it is recomputed on the next question)")
+        return problems
+
+    def _present(self, entries: list[dict]) -> list[dict]:
+        """Entries whose stored file exists (a lost file is reported, never a crash)."""
+        out = []
+        for e in entries:
+            if (self.documents_dir / e["file"]).is_file():
+                out.append(e)
+            else:
+                log.warning("stored document %s of %s is missing; dropped from the index", e["file"], e["id"])
+        return out
+
     def _commit(self, entries: list[dict], progress=None) -> SyncStats:
+        """Commit the index for ``entries`` (caller holds the writer lock), then collect stored
+        document files that no committed manifest names any more."""
+        assert self._writer.held, "commits need the writer lock"
+        entries = self._present(entries)
         docs = [load_stored(self.documents_dir / e["file"]) for e in entries]
         passages = self.corpus.passages + [p for d in docs for p in d.passages]
         stats = self.index.sync(passages, fingerprint=fingerprint(self._files()), progress=progress,
                                 extra={"documents": entries})
         self.derive_vectors()
-        keep = {e["file"] for e in entries}
-        for f in self.documents_dir.glob("*.json") if self.documents_dir.exists() else ():
+        self._collect_files()
+        return stats
+
+    def _collect_files(self) -> None:
+        """Delete stored document files named by no committed manifest, and temp files left by a kill.
+        Only ever called under the writer lock, so no other writer is between staging and commit."""
+        keep = {e["file"] for m in (self.index.manifest, self.index.previous_manifest())
+                for e in m.get("documents", []) if isinstance(e, dict) and "file" in e}
+        folder = self.documents_dir
+        for f in folder.glob("*.json") if folder.exists() else ():
             if f.name not in keep:
                 f.unlink(missing_ok=True)
-        return stats
+        for d in {folder, self.settings.home}:
+            for f in d.glob(".*.tmp") if d.exists() else ():
+                f.unlink(missing_ok=True)
 
     def export_encoder(self) -> bool:
         """Export the lean ONNX query encoder next to the index (needs torch; done at index time)."""
@@ -198,26 +340,55 @@ class Assistant:
 
     # -- asking ----------------------------------------------------------------
     def check_question(self, question: str) -> str:
+        """The question, normalised (invalid code points replaced, control characters dropped), or
+        a QuestionError whose message is for the reader. ``None`` counts as an empty question."""
+        if question is not None and not isinstance(question, str):
+            raise QuestionError(f"The question must be text, not {type(question).__name__}.")
         q = (question or "").strip()
         if not q:
             raise QuestionError("Please type a question about the essay or its subject.")
         if len(q) > self.settings.max_question_chars:
             raise QuestionError(f"That question is {len(q):,} characters long; the limit is "
                                 f"{self.settings.max_question_chars:,}. Please shorten it.")
+        q = normalise_text(q).strip()
+        if not q:
+            raise QuestionError("Please type a question about the essay or its subject.")
         return q
 
-    def check_history(self, history: Iterable[str] | None) -> list[str]:
-        """Earlier questions, oldest first: each limited like a question, at most 20 kept."""
+    def check_history(self, history) -> list[str]:
+        """Earlier questions of the conversation, oldest first, checked like questions.
+
+        ``None`` or empty: no history. A plain string counts as one earlier question (never as a
+        sequence of characters). Any other non-list (a dict, a number, bytes) and any item that is
+        not a string are refused; blank items are dropped. Limits: each item as a question
+        (``max_question_chars``), at most ``max_history_items`` items and ``max_history_chars`` in all.
+        """
+        s = self.settings
         if history is None:
             return []
         if isinstance(history, str):
-            raise QuestionError("history must be a list of earlier questions, not a single string.")
-        out = []
-        for h in list(history)[-20:]:
+            history = [history]
+        elif isinstance(history, (bytes, bytearray, dict)) or not hasattr(history, "__iter__"):
+            raise QuestionError(f"The history must be a list of earlier questions, not {type(history).__name__}.")
+        items = list(itertools.islice(iter(history), s.max_history_items + 1))
+        if len(items) > s.max_history_items:
+            n = f"{len(history):,}" if hasattr(history, "__len__") else f"more than {s.max_history_items:,}"
+            raise QuestionError(f"The history has {n} earlier questions; the limit is {s.max_history_items:,}.")
+        out, total = [], 0
+        for i, h in enumerate(items, 1):
             if not isinstance(h, str):
-                raise QuestionError("every history item must be a string (an earlier question).")
-            out.append(h[: self.settings.max_question_chars])
-        return out
+                raise QuestionError(f"History: earlier question {i} must be text, not {type(h).__name__}.")
+            h = h.strip()
+            if len(h) > s.max_question_chars:
+                raise QuestionError(f"History: earlier question {i} is {len(h):,} characters long; the limit "
+                                    f"is {s.max_question_chars:,}.")
+            total += len(h)
+            if h:
+                out.append(normalise_text(h).strip())
+        if total > s.max_history_chars:
+            raise QuestionError(f"The history has {total:,} characters of earlier questions; the limit is "
+                                f"{s.max_history_chars:,}.")
+        return [h for h in out if h]
 
     def coverage(self, question: str) -> float:
         """Share of the question's content words that occur anywhere in the corpus."""
@@ -399,7 +570,7 @@ class Assistant:
     def ask_stream(self, question: str, history: Iterable[str] | None = None) -> Iterator[str | Answer]:
         """The extractive Answer first, then (with an LLM configured) draft text chunks, then the
         verified Answer with its checked synthesis, which replaces the draft."""
-        answer = self.ask(question, history, synthesize=False)
+        answer = self.ask(question, self.check_history(history), synthesize=False)
         yield answer
         model = self.chat_model
         if model is None or answer.abstained:

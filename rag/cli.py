@@ -20,7 +20,7 @@ def cmd_ask(args) -> int:
 
     a = _assistant(args)
     try:
-        answer = a.ask(args.question, history=args.history or None)
+        answer = a.ask(a.check_question(args.question), history=a.check_history(args.history))
     except QuestionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -30,7 +30,20 @@ def cmd_ask(args) -> int:
 
 def cmd_index(args) -> int:
     a = _assistant(args, auto_index=False)
+    if args.check:
+        problems = a.check_index()
+        for p in problems:
+            print(f"problem: {p}")
+        if problems:
+            print(f"{len(problems)} problem(s) at {a.settings.home}; `rag index` repairs what can be rebuilt")
+            return 1
+        print(f"index is healthy at {a.settings.home}: {a.index.count('essay')} essay and "
+              f"{a.index.count('literature')} literature passages, "
+              f"{len(a.index.manifest.get('documents', []))} user document(s)")
+        return 0
     stats = a.ensure_index(rebuild=args.rebuild, progress=_progress())
+    for r in a.repairs:
+        print(f"repaired: {r}")
     print(f"index at {a.settings.home}: " + (str(stats) if stats else "up to date") +
           f"; {a.index.count('essay')} essay and {a.index.count('literature')} literature passages")
     return 0
@@ -82,7 +95,8 @@ def cmd_claims(args) -> int:
 def cmd_add(args) -> int:
     a = _assistant(args)
     flags = {k: getattr(args, k) for k in ("title", "author", "year", "publisher", "url") if getattr(args, k)}
-    report = a.add(args.paths, side=args.side, flags=flags, progress=_progress())
+    report = a.add(args.paths, side=args.side, flags=flags, progress=_progress(),
+                   follow_symlinks=args.follow_symlinks)
     for doc in report.added:
         print(f"added {doc}")
     for doc in report.updated:
@@ -137,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_ask)
     s = sub.add_parser("index", help="build or update the index")
     s.add_argument("--rebuild", action="store_true", help="drop and rebuild everything")
+    s.add_argument("--check", action="store_true", help="report damage to the index without changing it")
     s.set_defaults(func=cmd_index)
     s = sub.add_parser("claims", help="list the reviewed claims")
     s.add_argument("--verdict", choices=VERDICTS)
@@ -148,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--side", choices=["literature", "essay"], default="literature")
     for f in ("title", "author", "year", "publisher", "url"):
         s.add_argument(f"--{f}")
+    s.add_argument("--follow-symlinks", action="store_true",
+                   help="ingest symbolic links that point outside their folder (refused by default)")
     s.set_defaults(func=cmd_add)
     s = sub.add_parser("remove", help="remove user-added documents")
     s.add_argument("ids", nargs="+", metavar="ID")
@@ -168,7 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rest = unknown + list(args.rest or [])
     elif unknown:
         parser.error("unrecognized arguments: " + " ".join(unknown))
-    return args.func(args)
+    from .lock import IndexBusy
+    from .settings import SettingsError
+
+    try:
+        return args.func(args)
+    except (SettingsError, IndexBusy) as exc:  # a message for the user, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,14 +60,41 @@ class Corpus:
         return [d.title for d in self.documents if d.kind == "digest"]
 
 
+MAX_YAML_CHARS = 64 * 1024  # front matter and sidecars are a few lines of citation data
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (``*name``): an alias bomb expands a few hundred bytes into
+    gigabytes; citation data never needs one."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed here",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def safe_yaml(text: str, where: str = "", max_chars: int = MAX_YAML_CHARS):
+    """Parse small, untrusted YAML: size-capped, no aliases; errors are CorpusErrors naming ``where``."""
+    if len(text) > max_chars:
+        raise CorpusError(f"{where}: too large ({len(text):,} characters of YAML; the limit is {max_chars:,})")
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{where}: not valid YAML: {str(exc)[:300]}") from exc
+    except RecursionError as exc:
+        raise CorpusError(f"{where}: nested too deeply") from exc
+
+
 def read_front_matter(text: str, path: str = "") -> tuple[dict, str]:
     m = FRONT_RE.match(text)
     if not m:
         return {}, text
     try:
-        meta = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise CorpusError(f"{path}: front matter is not valid YAML: {exc}") from exc
+        meta = safe_yaml(m.group(1), path) or {}
+    except CorpusError as exc:
+        raise CorpusError(f"{path}: front matter is {str(exc).removeprefix(f'{path}: ')}") from exc
     if not isinstance(meta, dict):
         raise CorpusError(f"{path}: front matter must be a mapping")
     return meta, text[m.end():]

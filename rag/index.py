@@ -26,6 +26,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 STORE = "passages.jsonl"
 MANIFEST = "manifest.json"
+PREV_MANIFEST = "manifest.prev.json"  # the commit before: a fallback list of user documents
 CHROMA_BATCH = 2000
 SIDES = ("essay", "literature")
 INDEX_VERSION = 3  # 3: one Chroma collection per side
@@ -131,28 +132,69 @@ class Index:
         return self._col[side]
 
     def reload(self) -> None:
-        """Read the committed state: the manifest names the passage store it goes with."""
+        """Read the committed state: the manifest names the passage store it goes with.
+
+        Damage (an empty, truncated, ``null`` or ``[]`` manifest, a missing manifest beside index
+        files, a truncated or missing store) never raises: it is listed in ``self.damage``, the
+        index opens empty, and ``Assistant.ensure_index`` repairs it.
+        """
         man = self.home / MANIFEST
         passages: dict[str, Passage] = {}
         self.manifest = {}
+        self.damage: list[str] = []
+        self.damaged_manifest: dict | None = None
+        manifest = None
         if man.exists():
-            manifest = json.loads(man.read_text(encoding="utf-8"))
-            store = self.home / manifest.get("store", STORE)
-            if store.exists():
+            try:
+                manifest = json.loads(man.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError, OSError) as exc:
+                self.damage.append(f"{MANIFEST} is unreadable ({exc.__class__.__name__}: {str(exc)[:80]})")
+            else:
+                if not isinstance(manifest, dict) or not isinstance(manifest.get("store"), str) \
+                        or not isinstance(manifest.get("count"), int):
+                    self.damage.append(f"{MANIFEST} holds no index (found {json.dumps(manifest)[:40]})")
+                    manifest = manifest if isinstance(manifest, dict) else None
+                    self.damaged_manifest = manifest
+                    manifest = None
+        elif any(self.home.glob("passages*.jsonl")) or (self.home / PREV_MANIFEST).exists():
+            self.damage.append(f"{MANIFEST} is missing beside an existing index")
+        if manifest is not None:
+            store = self.home / manifest["store"]
+            try:
                 with store.open(encoding="utf-8") as fh:
                     for line in fh:
                         if line.strip():
                             p = Passage.from_dict(json.loads(line))
                             passages[p.id] = p
-            if manifest.get("count") == len(passages):
-                self.manifest = manifest
-            else:
-                log.warning("passage store and manifest disagree; the index will be rebuilt")
+            except FileNotFoundError:
+                self.damage.append(f"the passage store {store.name} is missing")
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError, OSError) as exc:
+                self.damage.append(f"the passage store {store.name} is damaged ({exc.__class__.__name__})")
+            if not self.damage and manifest.get("count") != len(passages):
+                self.damage.append(f"the passage store {store.name} has {len(passages)} passages; "
+                                   f"{MANIFEST} says {manifest.get('count')}")
+            if self.damage:
+                self.damaged_manifest = manifest
                 passages = {}
+            else:
+                self.manifest = manifest
+        if self.damage:
+            log.warning("index at %s is damaged: %s; it will be repaired", self.home, "; ".join(self.damage))
         with self._lock:
             self.passages = passages
             self._bm25 = {}
             self._seen = self._stamp()
+
+    def previous_manifest(self) -> dict:
+        try:
+            prev = json.loads((self.home / PREV_MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            return {}
+        return prev if isinstance(prev, dict) else {}
+
+    def vector_counts(self) -> dict[str, int]:
+        """Vectors per side in Chroma (to compare with the store: a lost database shows here)."""
+        return {side: self.collection(side).count() for side in SIDES}
 
     def _stamp(self) -> tuple:
         try:
@@ -244,6 +286,8 @@ class Index:
                         "store": store, "count": len(wanted),
                         "sides": {s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES}}
             manifest.update(extra or {})
+            if self.manifest:  # keep the commit before this one (never a damaged or empty one)
+                atomic_write(self.home / PREV_MANIFEST, json.dumps(self.manifest, indent=1))
             atomic_write(self.home / MANIFEST, json.dumps(manifest, indent=1))  # the commit point
             for old in self.home.glob("passages*.jsonl"):
                 if old.name != store:
@@ -255,6 +299,7 @@ class Index:
             old = set(self.passages)
             self.passages = wanted
             self.manifest = manifest
+            self.damage, self.damaged_manifest = [], None
             self._bm25 = {}
             self._seen = self._stamp()
             return SyncStats(added=len(set(wanted) - old), removed=len(old - set(wanted)),

@@ -6,15 +6,16 @@ file and the reason, so a batch can report it and go on with the other files.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import subprocess
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .corpus import Document, passage_id, read_front_matter
+from .corpus import CorpusError, Document, passage_id, read_front_matter, safe_yaml
 from .models import Cite, Passage, Work
 from .sentences import sentence_spans
 
@@ -22,7 +23,20 @@ SUPPORTED = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "markdown", 
              ".txt": "text"}
 REQUIRED = {"literature": ("title", "author", "year", "publisher"), "essay": ("title", "author", "year")}
 MAX_WORDS = 220
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,80}$")
+MAX_PASSAGE_CHARS = 2000  # no passage is longer, however long its line or word (a one-line 10 MB file)
+MAX_TEXT_CHARS = 5_000_000  # extracted text per file (about 800,000 words)
+PDF_TIMEOUT = 120.0  # seconds of parsing per PDF file (in a child process)
+PDF_MAX_PAGE_BYTES = 4 * 1024 * 1024  # decompressed drawing instructions per page
+PDF_MAX_TOTAL_BYTES = 256 * 1024 * 1024  # ... and per file
+ID_RE = re.compile(r"^[^\W_][\w.-]{0,80}$")
+# terminal escape sequences (CSI, OSC, other ESC pairs), then the remaining C0/C1 controls but tab and newline
+ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+TRANSLIT = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґўαβγδεζηθικλμνξοπρσςτυφχψω",
+    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i yi ye g u "
+    "a b g d e z e th i k l m n x o p r s s t y f ch ps o".split()))
+TRANSLIT = {k: "" if v == "-" else v for k, v in TRANSLIT.items()}  # hard and soft signs vanish
 
 
 class IngestError(ValueError):
@@ -48,17 +62,63 @@ class Meta:
         return Meta(**vals, extra={**other, **self.extra})
 
 
+def clean_text(text: str) -> str:
+    """Drop terminal escape sequences and control characters (tab and newline stay); CRs become
+    newlines; invalid code points (lone surrogates) become U+FFFD."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = ANSI_RE.sub("", text)
+    text = CONTROL_RE.sub("", text)
+    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def slugify(stem: str) -> str:
+    """A readable id: Cyrillic and Greek transliterated, accents dropped, other letters kept."""
+    out = []
+    for ch in unicodedata.normalize("NFC", stem).lower():
+        t = TRANSLIT.get(ch)
+        if t is not None:
+            out.append(t)
+            continue
+        parts = [c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)]
+        for c in parts:
+            t = TRANSLIT.get(c, c)
+            out.append(t if t.isascii() or t.isalnum() else "-")
+    slug = re.sub(r"[^\w.-]+", "-", "".join(out))
+    return re.sub(r"-{2,}", "-", slug).strip("-.")[:80].strip("-.")
+
+
 def safe_name(name: str) -> str:
     """A document id from a file name; names that try to leave their folder are refused."""
     raw = name.replace("\\", "/")
     if "/" in raw or raw.startswith(".") or ".." in raw.split("/") or "\x00" in raw:
         raise IngestError(name, "unsafe file name (path separators or '..' are not allowed)")
     stem = raw.rsplit(".", 1)[0] if "." in raw else raw
-    slug = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9._-]+", "-", slug).strip("-.")[:80]
+    slug = slugify(stem)
     if not slug or not ID_RE.match(slug):
-        raise IngestError(name, "the file name gives no usable document id")
+        raise IngestError(name, "the file name gives no usable document id (use letters or digits)")
     return slug
+
+
+def check_link(path: Path, name: str, follow_symlinks: bool = False) -> None:
+    """A symlink (or a path through one) must stay inside the folder it was given in."""
+    if follow_symlinks:
+        return
+    folder = path.absolute().parent
+    try:
+        target = path.resolve(strict=False)
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise IngestError(name, f"cannot resolve the file ({exc})") from exc
+    if target != path.absolute() and not target.is_relative_to(folder.resolve()):
+        raise IngestError(name, f"a symbolic link to {target}, outside its folder; refused "
+                          "(pass --follow-symlinks to allow it)")
 
 
 def check_file(path: Path, max_mb: float, display: str | None = None) -> str:
@@ -89,53 +149,80 @@ def read_text(path: Path, name: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IngestError(name, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8 first") from exc
+    if len(text) > MAX_TEXT_CHARS:
+        raise IngestError(name, f"the file has {len(text):,} characters of text; the limit is "
+                          f"{MAX_TEXT_CHARS:,} a file: split it")
+    text = clean_text(text)
     if not text.strip():
         raise IngestError(name, "the file has no text")
     return text
 
 
-def sidecar(path: Path) -> dict[str, Any]:
+def sidecar(path: Path, name: str = "", follow_symlinks: bool = False) -> dict[str, Any]:
+    name = name or path.name
     for cand in (path.with_name(path.name + ".yaml"), path.with_suffix(".yaml"), path.with_suffix(".yml")):
         if cand.is_file() and cand != path:
+            check_link(cand, f"{name} (sidecar {cand.name})", follow_symlinks)
             try:
-                data = yaml.safe_load(cand.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as exc:
-                raise IngestError(path.name, f"sidecar {cand.name} is not valid YAML: {exc}") from exc
+                data = safe_yaml(cand.read_text(encoding="utf-8", errors="replace"), cand.name) or {}
+            except CorpusError as exc:
+                raise IngestError(name, f"sidecar {exc}") from exc
             if not isinstance(data, dict):
                 raise IngestError(path.name, f"sidecar {cand.name} must be a mapping")
             return data
     return {}
 
 
-def _pack(pieces: list[str], sep: str, max_words: int) -> list[str]:
-    """Greedy packing of consecutive pieces into chunks of at most ``max_words``."""
+def _split_long(piece: str, max_words: int, max_chars: int) -> list[str]:
+    """A piece over the word or character budget, cut at spaces (words longer than a passage are cut)."""
+    words: list[str] = []
+    for w in piece.split():
+        words += [w[i: i + max_chars] for i in range(0, len(w), max_chars)] if len(w) > max_chars else [w]
+    out, cur, n = [], [], 0
+    for w in words:
+        if cur and (len(cur) >= max_words or n + 1 + len(w) > max_chars):
+            out.append(" ".join(cur))
+            cur, n = [], 0
+        cur.append(w)
+        n += len(w) + (1 if n else 0)
+    if cur:
+        out.append(" ".join(cur))
+    return out
+
+
+def _pack(pieces: list[str], sep: str, max_words: int, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
+    """Greedy packing of consecutive pieces into chunks of at most ``max_words`` and ``max_chars``."""
     out: list[str] = []
     cur: list[str] = []
-    n = 0
-    for piece in pieces:
-        w = len(piece.split())
-        if cur and n + w > max_words:
-            out.append(sep.join(cur))
-            cur, n = [], 0
-        cur.append(piece)
-        n += w
+    n = c = 0
+    for big in pieces:
+        for piece in (_split_long(big, max_words, max_chars)
+                      if len(big) > max_chars or len(big.split()) > max_words else [big]):
+            w = len(piece.split())
+            if cur and (n + w > max_words or c + len(sep) + len(piece) > max_chars):
+                out.append(sep.join(cur))
+                cur, n, c = [], 0, 0
+            cur.append(piece)
+            n += w
+            c += len(piece) + (len(sep) if c else 0)
     if cur:
         out.append(sep.join(cur))
     return out
 
 
-def chunk_words(paragraphs: list[str], max_words: int = MAX_WORDS) -> list[str]:
-    """Group paragraphs into passages of at most ``max_words``; split long ones at sentences."""
+def chunk_words(paragraphs: list[str], max_words: int = MAX_WORDS, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
+    """Group paragraphs into passages of at most ``max_words`` words and ``max_chars`` characters;
+    split long ones at sentences, and sentences (or words) longer than a passage at spaces."""
     out: list[str] = []
     run: list[str] = []
     for para in paragraphs:
-        if len(para.split()) > max_words:
-            out += _pack(run, "\n\n", max_words)
+        if len(para.split()) > max_words or len(para) > max_chars:
+            out += _pack(run, "\n\n", max_words, max_chars)
             run = []
-            out += _pack([para[s:e] for s, e in sentence_spans(para)], " ", max_words)
+            out += _pack([para[s:e] for s, e in sentence_spans(para)], " ", max_words, max_chars)
         else:
             run.append(para)
-    out += _pack(run, "\n\n", max_words)
+    out += _pack(run, "\n\n", max_words, max_chars)
     return [c for c in out if c.strip()]
 
 
@@ -146,35 +233,33 @@ def paragraphs_of(text: str) -> list[str]:
 
 # -- parsers: each returns (units, file metadata); a unit is (locator, section, text) -----------
 
-def parse_pdf(path: Path, name: str) -> tuple[list[tuple[str, str, str]], dict]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+def parse_pdf(path: Path, name: str, timeout: float | None = None) -> tuple[list[tuple[str, str, str]], dict]:
+    """Text per page, extracted in a child process under a time, memory and decompressed-size
+    budget (see rag/pdfworker.py), so a PDF bomb costs at most ``timeout`` seconds."""
+    timeout = PDF_TIMEOUT if timeout is None else timeout
+    worker = Path(__file__).with_name("pdfworker.py")
+    cmd = [sys.executable, str(worker), str(path), str(MAX_TEXT_CHARS), str(PDF_MAX_PAGE_BYTES),
+           str(PDF_MAX_TOTAL_BYTES)]
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception:
-                ok = 0
-            if not ok:
-                raise IngestError(name, "the PDF is encrypted (password protected)")
-        pages = [(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)]
-        info = reader.metadata or {}
-    except IngestError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise IngestError(name, f"corrupt or unreadable PDF ({exc.__class__.__name__}: {exc})") from exc
-    except Exception as exc:  # pypdf raises many kinds on damaged files
-        raise IngestError(name, f"corrupt or unreadable PDF ({exc.__class__.__name__})") from exc
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise IngestError(name, f"parsing the PDF took over {timeout:g} s; rejected (a PDF bomb, or split the file)") \
+            from None
+    try:
+        out = json.loads(proc.stdout or "")
+    except ValueError:
+        out = {"error": f"the PDF parser stopped (exit {proc.returncode}) without a result"}
+    if "error" in out:
+        raise IngestError(name, out["error"])
+    pages = [(i + 1, clean_text(t)) for i, t in enumerate(out["pages"])]
+    info = {"title": clean_text(out.get("title", "")), "author": clean_text(out.get("author", ""))}
     units = []
     for number, text in pages:
         for k, chunk in enumerate(chunk_words(paragraphs_of(text) or ([text.strip()] if text.strip() else []))):
             units.append((f"p. {number}" + (f" ({k + 1})" if k else ""), "", chunk))
     if not units:
         raise IngestError(name, "the PDF has no extractable text (a scan without OCR?)")
-    meta = {"title": getattr(info, "title", None) or "", "author": getattr(info, "author", None) or ""}
-    return units, meta
+    return units, info
 
 
 def parse_html(text: str, name: str) -> tuple[list[tuple[str, str, str]], dict]:
@@ -214,7 +299,10 @@ def parse_html(text: str, name: str) -> tuple[list[tuple[str, str, str]], dict]:
 
 
 def parse_markdown(text: str, name: str) -> tuple[list[tuple[str, str, str]], dict]:
-    meta, body = read_front_matter(text, name)
+    try:
+        meta, body = read_front_matter(text, name)
+    except CorpusError as exc:
+        raise IngestError(name, str(exc).removeprefix(f"{name}: ")) from exc
     parts = re.split(r"^#{1,3}\s+(.+?)\s*$", body, flags=re.M)
     units = []
     pre = parts[0]
@@ -244,13 +332,15 @@ def parse_text(text: str, name: str) -> tuple[list[tuple[str, str, str]], dict]:
 
 
 def load_document(path: str | Path, side: str = "literature", flags: dict[str, Any] | None = None,
-                  max_mb: float = 50.0, display_name: str | None = None) -> Document:
+                  max_mb: float = 50.0, display_name: str | None = None,
+                  follow_symlinks: bool = False) -> Document:
     """Validate and parse one file into a Document; metadata from flags, sidecar, then the file."""
     path = Path(path)
     name = display_name or path.name
     if side not in REQUIRED:
         raise IngestError(name, f"side must be 'literature' or 'essay', not {side!r}")
     doc_id = safe_name(name)
+    check_link(path, name, follow_symlinks)
     kind = check_file(path, max_mb, name)
     if kind == "pdf":
         units, file_meta = parse_pdf(path, name)
@@ -259,7 +349,9 @@ def load_document(path: str | Path, side: str = "literature", flags: dict[str, A
         parser = {"html": parse_html, "markdown": parse_markdown, "text": parse_text}[kind]
         units, file_meta = parser(text, name)
     flag_meta = {k: str(v) for k, v in (flags or {}).items() if v not in (None, "")}
-    meta = Meta().merged(flag_meta).merged(sidecar(path)).merged(file_meta)
+    meta = Meta().merged(flag_meta).merged(sidecar(path, name, follow_symlinks)).merged(file_meta)
+    meta = Meta(**{k: clean_text(getattr(meta, k)).strip()[:500] for k in
+                   ("title", "author", "year", "publisher", "url", "id")}, extra=meta.extra)
     missing = [f for f in REQUIRED[side] if not getattr(meta, f)]
     if missing:
         raise IngestError(name, "missing citation data: " + ", ".join(missing)

@@ -23,6 +23,7 @@ import html  # noqa: E402
 import ipaddress  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
+import logging  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -37,6 +38,8 @@ from .compose import SUGGESTIONS  # noqa: E402
 from .models import VERDICT_LABELS, VERDICTS, Answer, Claim, Passage  # noqa: E402
 from .render import claims_report  # noqa: E402
 from .settings import Settings  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .assistant import Assistant
@@ -539,19 +542,18 @@ says so and suggests questions it can answer, instead of guessing.</li>
 
 # -- the app ---------------------------------------------------------------------------------
 
-def parse_history(history: Any) -> list[str]:
-    """A list of earlier questions, or a JSON string of one; a plain string is one question."""
+def parse_history(history: Any) -> Any:
+    """The web form of a history: a list of earlier questions, or a JSON string of one; a string
+    that is not a JSON list is one earlier question. Types and sizes are checked by
+    ``Assistant.check_history``."""
     if history is None or history == "":
         return []
-    if isinstance(history, str):
+    if isinstance(history, str) and history.lstrip().startswith("["):
         try:
-            data = json.loads(history)
+            return json.loads(history)
         except ValueError:
             return [history]
-        history = data if isinstance(data, list) else [data]
-    if not isinstance(history, (list, tuple)):
-        raise gr.Error("history must be a list of earlier questions (or a JSON string of one).")
-    return [str(h) for h in history if str(h).strip()]
+    return history
 
 
 def _write(folder: Path, stem: str, suffix: str, text: str) -> str:
@@ -604,7 +606,8 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
         turns = list(turns or [])
         hidden = gr.update(visible=False)
         try:
-            stream = assistant.ask_stream(question, [t["question"] for t in turns])
+            # only the latest questions matter to follow-up resolution; a long chat stays under the limits
+            stream = assistant.ask_stream(question, [t["question"] for t in turns][-5:])
             answer = next(stream)
         except QuestionError as exc:
             yield (render_transcript(turns, str(exc)), turns, gr.update(), gr.update(), gr.update(),
@@ -673,9 +676,14 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
         history: earlier questions of the conversation, as a list or a JSON string of one.
         """
         try:
-            return ask_answer(question, parse_history(history)).to_dict()
+            q = assistant.check_question(question)
+            return ask_answer(q, assistant.check_history(parse_history(history))).to_dict()
         except QuestionError as exc:
             raise gr.Error(str(exc)) from exc
+        except Exception as exc:  # never {"error": null}: say what happened, log the details
+            log.exception("/ask failed")
+            raise gr.Error(f"The question could not be answered ({exc.__class__.__name__}); "
+                           "the details are in the server log.") from exc
 
     priv = dict(api_visibility="private")
     with gr.Blocks(title="Counterpoint", analytics_enabled=False) as demo:
@@ -800,7 +808,7 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
         gr.api(api_ask, api_name="ask")
 
     demo.queue(default_concurrency_limit=32, max_size=512)
-    demo.counterpoint_handlers = {"respond": respond}  # for tests of the streaming chat handler
+    demo.counterpoint_handlers = {"respond": respond, "api_ask": api_ask}  # for tests of the streaming chat handler
     return demo
 
 
@@ -825,7 +833,13 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    settings = Settings.from_env()
+    from .settings import SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     p = argparse.ArgumentParser(prog="app.py", description="Counterpoint web app (Gradio).")
     p.add_argument("--host", default=settings.host, help="interface to bind (default %(default)s; RAG_HOST)")
     p.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s; RAG_PORT)")
