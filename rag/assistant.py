@@ -10,7 +10,10 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from dataclasses import replace
+
 from .compose import Context, PartEvidence, abstain, compose
+from .premise import query as premise_query
 from .corpus import Corpus, Document, corpus_files, fingerprint, load_corpus
 from .docstore import AddReport, load_stored, store_document
 from .ingest import IngestError, load_document
@@ -517,6 +520,12 @@ class Assistant:
             evidence.append(PartEvidence(text, resolved, essay_hits, lit_hits, sims, qvec))
             rel = self.relevance(essay_hits + lit_hits, text if resolved == text else resolved, dense=vector is not None)
             relevance = max(relevance, rel)
+        if qa.premise is not None and qa.premise.figures and evidence:
+            # the passage that checks an asserted figure may not be near the question as a whole
+            have = {h.passage.id for h in evidence[0].lit_hits}
+            extra = [Hit(self.index.get(i), 0.0, 0.0, sc) for i, sc in
+                     self.index.lexical(tokenize(premise_query(qa.premise)), "literature", 5) if i not in have]
+            evidence[0] = replace(evidence[0], lit_hits=list(evidence[0].lit_hits) + extra)
         ctx = self.context()
         relevance -= self.policy.unknown_name_penalty * len(qa.unknown_names)
         meta = qa.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)

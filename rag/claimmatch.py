@@ -51,8 +51,8 @@ def shares_subject(c: Claim, subject: set[str], idf: Callable[[str], float], sim
     kind (deaths) never gets a claim whose figures are all of another kind (people passing
     through the camps)."""
     specific = {k for k in kinds if k not in {"*", "year"}}
-    if specific and c.figures and not specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}:
-        return False
+    if specific and not specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}:
+        return False  # a counting question gets a claim that counts the same thing, or none
     own = set(tokenize(c.quote + " " + " ".join(f.kind for f in c.figures)))
     shared = sum(idf(t) for t in (own & subject) - FRAMING)
     if sim >= policy.claim_alone_sim or (sim >= policy.claim_subject_sim and shared >= policy.claim_anchor_idf):

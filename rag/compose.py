@@ -16,7 +16,7 @@ from . import overview, premise as premises
 from .claimmatch import FRAMING, ClaimMatch, rank_claims
 from .followup import GENERIC
 from .excerpt import SentenceBank, WeightedQuery, choose, first_sentence, overlap
-from .figures import asked_kinds, compare, counted_kinds, extract
+from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .lexical import tokenize
 from .models import VERDICT_LABELS, Answer, Claim, ClaimCard, FigureComparison, Passage
 from .policy import AnswerPolicy
@@ -97,6 +97,14 @@ def _subject(question: Question, part: PartEvidence) -> set[str]:
     return own - FRAMING
 
 
+def _counted(question: Question, part: PartEvidence) -> set[str]:
+    """What the part counts: "how many died" → deaths; in a counting chain, "and tanks?" → tanks."""
+    kinds = counted_kinds(part.resolved)
+    if question.followup and question.asks_quantity:
+        kinds |= {WORD_KIND[w] for w in re.findall(r"[a-z]+", part.text.lower()) if w in WORD_KIND}
+    return kinds
+
+
 def _cards(question: Question, parts: Sequence[PartEvidence], ctx: Context, policy: AnswerPolicy) -> list[ClaimMatch]:
     if question.intent in {"overview", "right-wrong"}:
         return []
@@ -109,7 +117,7 @@ def _cards(question: Question, parts: Sequence[PartEvidence], ctx: Context, poli
         if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
             gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
         for m in rank_claims(q, _subject(question, part), hits, ctx.claims, ctx.idf, part.claim_sims, gate,
-                             limit=limit, multilingual=part.multilingual, kinds=counted_kinds(part.resolved),
+                             limit=limit, multilingual=part.multilingual, kinds=_counted(question, part),
                              passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay]):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)
@@ -192,6 +200,7 @@ def _about_the_essay_as_a_whole(question: Question, ctx: Context) -> bool:
 def _select_literature(question: Question, parts: Sequence[PartEvidence], cards: Sequence[ClaimMatch],
                        ctx: Context, policy: AnswerPolicy, top_k: int) -> list[Hit]:
     wanted = {d for m in cards for d in m.claim.digests}
+    numbers = [f.literature for m in cards[:1] for f in m.claim.figures if any(ch.isdigit() for ch in f.literature)]
     boost_profiles = _about_the_essay_as_a_whole(question, ctx)
     per_part = []
     for part in parts:
@@ -200,6 +209,8 @@ def _select_literature(question: Question, parts: Sequence[PartEvidence], cards:
 
         def key(h: Hit) -> float:
             s = h.score + (policy.literature_claim_boost if h.passage.source in wanted else 0.0)
+            if numbers and any(n in h.passage.text for n in numbers):
+                s += policy.literature_figure_boost  # the passage that states the reviewed figure
             if boost_profiles and h.passage.source in ctx.essay_profiles:
                 s += policy.overview_boost
             if boost_profiles and h.passage.source in ctx.essay_profiles and \
@@ -272,6 +283,18 @@ def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, pol
     primary = shown_cards[0].claim if shown_cards and shown_cards[0].marker == "E1" else None
     figures = _figures(primary, essay, literature, question.resolved)
     premise_text = premises.check(question.premise, literature, essay) if question.english else ""
+    if premise_text.endswith(premises.NO_EVIDENCE):
+        # the figure the question asserts is part of the question: show the passage that checks it
+        shown = {p.id for p in literature}
+        pool = [h.passage for part in parts for h in part.lit_hits if h.passage.id not in shown]
+        extra = premises.first_with_evidence(question.premise, pool)
+        if extra is not None:
+            k = min(len(literature), top_k - 1) + 1
+            literature = literature[: k - 1] + [replace(extra, quote=extra.text, marker=f"L{k}")]
+            s, e = _excerpt(Hit(extra, 0.0, 0.0, 0.0), parts[0], question, ctx, policy,
+                            figures=[f.text for f in question.premise.figures])
+            literature[-1] = replace(literature[-1], quote=extra.text[s:e])
+            premise_text = premises.check(question.premise, literature, essay)
     notices = list(f"“{p.title}” is a user-added essay: its claims are not reviewed." for p in essay[:1]
                    if ctx.reviewed_essay and p.source != ctx.reviewed_essay)
     if not question.english:

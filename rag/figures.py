@@ -66,14 +66,14 @@ def _extract(text: str) -> tuple[Quantity, ...]:
             kind = "dollars"
         elif m.group("pct"):
             kind = "percent"
+        elif re.fullmatch(r"1[89]\d\d|20\d\d", num) and not m.group("num2") and not scale:
+            kind = "year"  # "between 1929 and Stalin's death in 1953": a date, not a death toll
         else:
             after = text[m.end(): m.end() + 60]
             words = re.findall(r"[A-Za-z]+", after)[:4]
-            for w in words:
-                k = WORD_KIND.get(w.lower())
-                if k:
-                    kind = k
-                    break
+            found = [WORD_KIND[w.lower()] for w in words if w.lower() in WORD_KIND]
+            # "1.5–1.7 million people died": a head count that died is a death toll
+            kind = "deaths" if "deaths" in found[:2] else (found[0] if found else "")
             if not kind and re.fullmatch(r"1[89]\d\d|20\d\d", num) and not m.group("num2"):
                 kind = "year"
         if kind:

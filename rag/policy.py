@@ -32,7 +32,7 @@ class AnswerPolicy:
     claim_alone_sim: float = _p(0.62, "Dense similarity of question and claim that passes the gate alone.")
     claim_subject_sim: float = _p(0.55, "…or with at least one shared word of ``claim_anchor_idf``.")
     claim_anchor_idf: float = _p(1.0, "Summed idf of shared words that anchors a high-similarity claim.")
-    claim_shared_sim: float = _p(0.46, "Least dense similarity when the gate passes on shared rare words.")
+    claim_shared_sim: float = _p(0.48, "Least dense similarity when the gate passes on shared rare words.")
     claim_relative: float = _p(0.75, "Extra cards must score at least this share of the best card.")
     multilingual_claim_sim: float = _p(0.33, "Other languages: least multilingual similarity of question and claim "
                                                 "(the better of its quote alone and quote with rationale).")
@@ -44,6 +44,7 @@ class AnswerPolicy:
     excerpt_max_chars: int = _p(500, "Longest two-sentence excerpt.")
     context_weight: float = _p(0.4, "Weight of words carried over from the chat history.")
     literature_claim_boost: float = _p(0.03, "Fused-score boost for passages of the digests a claim rests on.")
+    literature_figure_boost: float = _p(0.05, "…and for passages that state the reviewed claim's literature figure.")
     overview_boost: float = _p(0.05, "Fused-score boost for the essay's own profile on overview questions.")
     # abstention
     min_relevance: float = _p(0.37, "English: abstain below this calibrated relevance.")

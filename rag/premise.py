@@ -6,31 +6,58 @@ from a verbatim quote with its marker, so ``verify`` checks it like every other 
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Sequence
 
-from .figures import Quantity, extract
+from .figures import KINDS, Quantity, extract
+from .lexical import tokenize
 from .models import Passage
 from .question import Premise
 from .sentences import sentence_spans, strip_markers
+
+
+FRAMING_WORDS = frozenset(tokenize("since given surely right correct true million thousand billion anyone defend "
+                                   "really actually essay wasn isn didn doesn"))
 
 
 def _close(a: float, b: float, tolerance: float = 0.12) -> bool:
     return a > 0 and b > 0 and abs(a - b) / max(a, b) <= tolerance
 
 
+def _subject(text: str, q: Quantity) -> set[str]:
+    """The words of the clause that asserts the figure ("Since the Gulag killed 20 million people"
+    → gulag), without the figure and the words that name its kind."""
+    clause = text
+    for m in re.finditer(r"[^,;:?.!]+", text):
+        if m.start() <= q.start < m.end():
+            clause = m.group(0)
+    kind_words = set(tokenize(" ".join(w for ws in KINDS.values() for w in ws)))
+    return {t for t in tokenize(clause) if not t[0].isdigit() and t not in kind_words and t not in FRAMING_WORDS}
+
+
 def _label(q: Quantity) -> str:
     return q.text if q.kind in {"percent", "dollars"} else f"{q.text} {q.kind}"
 
 
-def evidence(kind: str, literature: Sequence[Passage]) -> tuple[Passage, str, Quantity] | None:
-    """The first sentence of the shown literature that states a figure of ``kind``."""
-    for p in literature:
+def evidence(kind: str, literature: Sequence[Passage], subject: set[str] = frozenset()  # type: ignore[assignment]
+             ) -> tuple[Passage, str, Quantity] | None:
+    """The sentence of the shown literature that states a figure of ``kind`` about the question's
+    subject: outside the first passage it must share a word with the question besides the figure
+    (a death toll of the Gulag, not of the famine); the one sharing most wins."""
+    best: tuple[int, Passage, str, Quantity] | None = None
+    for rank, p in enumerate(literature):
         for s, e in sentence_spans(p.text):
             found = [x for x in extract(p.text[s:e]) if x.kind == kind]
-            if found:
+            if not found:
+                continue
+            shared = len(subject & set(tokenize(p.text[s:e] + " " + p.section)))
+            if subject and shared == 0 and rank > 0:
+                continue  # only the most relevant passage may speak without a shared word
+            if best is None or shared > best[0]:
                 s, e = strip_markers(p.text, (s, e))
-                return p, p.text[s:e], found[0]
-    return None
+                best = (shared, p, p.text[s:e], found[0])
+    return best[1:] if best else None
 
 
 def check(premise: Premise | None, literature: Sequence[Passage], essay: Sequence[Passage] = ()) -> str:
@@ -40,16 +67,43 @@ def check(premise: Premise | None, literature: Sequence[Passage], essay: Sequenc
     for q in premise.figures:
         if q.kind in {"year", "percent"} and len(premise.figures) > 1:
             continue
-        found = evidence(q.kind, literature)
+        found = evidence(q.kind, literature, _subject(premise.text, q))
         if found is None:
             continue
         p, sentence, lit = found
         in_essay = any(q.text in e.text for e in essay)
         origin = " (the essay's figure)" if in_essay else ""
-        if _close(q.value, lit.value) or (q.text in sentence):
+        if _close(q.value, lit.value):
             verdict = "the literature supports that figure"
         else:
             verdict = "the literature gives a different figure"
         return f"The question assumes {_label(q)}{origin}; {verdict}: “{sentence}” [{p.marker}]"
     kinds = ", ".join(_label(q) for q in premise.figures)
-    return f"The question assumes {kinds}; none of the passages shown states a figure of that kind."
+    return f"The question assumes {kinds}; {NO_EVIDENCE}"
+
+
+NO_EVIDENCE = "none of the passages shown states a figure of that kind."
+
+
+def first_with_evidence(premise: Premise | None, pool: Sequence[Passage]) -> Passage | None:
+    """The first candidate passage that states a figure of an asserted kind about its subject."""
+    if premise is None:
+        return None
+    for q in premise.figures:
+        subject = _subject(premise.text, q)
+        ranked = sorted(pool, key=lambda p: -len(subject & set(tokenize(p.title + " " + p.section))))
+        for p in ranked:
+            found = evidence(q.kind, [replace(p, marker="L0")], subject)
+            if found is not None and subject & set(tokenize(found[1] + " " + p.section)):
+                return p
+    return None
+
+
+def query(premise: Premise | None) -> str:
+    """Words to look up the passage that checks the asserted figures ("gulag deaths died")."""
+    if premise is None:
+        return ""
+    words: list[str] = []
+    for q in premise.figures:
+        words += sorted(_subject(premise.text, q)) + list(KINDS.get(q.kind, ()))[:3]
+    return " ".join(words)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 from .figures import Quantity, extract
@@ -276,9 +276,17 @@ def split_parts(text: str) -> tuple[str, ...]:
     return tuple(pieces) if len(pieces) > 1 else (text.strip(),)
 
 
+DEATH_RE = re.compile(r"\b(killed|kill|killing|died|dying|dead|deaths?|executed|executions?|murdered|murders?|"
+                      r"perished|victims|slaughtered|starved)\b", re.I)
+
+
 def find_premise(text: str) -> Premise | None:
-    """A figure the question asserts ("10 million were executed"), or a claim it takes for granted."""
-    figures = tuple(q for q in extract(text) if q.kind not in {"year"})
+    """A figure the question asserts ("10 million were executed"), or a claim it takes for granted.
+
+    "The Gulag killed 20 million people" asserts deaths, not people passing through: a question
+    that speaks of killing makes its head-count figures death tolls."""
+    figures = tuple(q if not (q.kind == "people" and DEATH_RE.search(text)) else replace(q, kind="deaths")
+                    for q in extract(text) if q.kind not in {"year"})
     cue = PREMISE_CUES.search(text)
     asks_how_many = re.search(r"\bhow (?:many|much)\b|\bwhat (?:was|is) the (?:number|figure|toll)\b", text, re.I)
     if figures and not asks_how_many:
