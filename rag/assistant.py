@@ -305,8 +305,7 @@ class Assistant:
     def _collect_files(self) -> None:
         """Delete stored document files named by no committed manifest, and temp files left by a kill.
         Only ever called under the writer lock, so no other writer is between staging and commit."""
-        keep = {e["file"] for m in (self.index.manifest, self.index.previous_manifest())
-                for e in m.get("documents", []) if isinstance(e, dict) and "file" in e}
+        keep = {e["file"] for e in self.index.manifest.get("documents", [])}  # a removed document goes now
         folder = self.documents_dir
         for f in folder.glob("*.json") if folder.exists() else ():
             if f.name not in keep:
