@@ -234,7 +234,8 @@ class Assistant:
     def _recover_entries(self) -> tuple[list[dict], str]:
         """The user documents of a damaged index: the damaged manifest's own list when it still has
         one; else every stored document file (self-describing, newest per id), in the order of
-        manifest.prev.json. A document removed by the very last commit may come back (logged)."""
+        manifest.prev.json. Commits delete the files of removed documents, so the stored files are
+        the last committed set, plus any batch a kill left staged (which is then kept, and logged)."""
         dm = self.index.damaged_manifest
         if isinstance(dm, dict) and isinstance(dm.get("documents"), list):
             return self._present(dm["documents"]), "their list in the manifest"
