@@ -247,7 +247,8 @@ class Assistant:
     def _recover_entries(self) -> tuple[list[dict], str]:
         """The user documents of a damaged index: the damaged manifest's own list when it still has
         one; else every stored document file (self-describing, newest per id), in the order of
-        manifest.prev.json. A document removed by the very last commit may come back (logged)."""
+        manifest.prev.json. Commits delete the files of removed documents, so the stored files are
+        the last committed set, plus any batch a kill left staged (which is then kept, and logged)."""
         dm = self.index.damaged_manifest
         if isinstance(dm, dict) and isinstance(dm.get("documents"), list):
             return self._present(dm["documents"]), "their list in the manifest"
@@ -317,8 +318,7 @@ class Assistant:
     def _collect_files(self) -> None:
         """Delete stored document files named by no committed manifest, and temp files left by a kill.
         Only ever called under the writer lock, so no other writer is between staging and commit."""
-        keep = {e["file"] for m in (self.index.manifest, self.index.previous_manifest())
-                for e in m.get("documents", []) if isinstance(e, dict) and "file" in e}
+        keep = {e["file"] for e in self.index.manifest.get("documents", [])}  # a removed document goes now
         folder = self.documents_dir
         for f in folder.glob("*.json") if folder.exists() else ():
             if f.name not in keep:

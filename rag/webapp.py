@@ -556,6 +556,26 @@ def parse_history(history: Any) -> Any:
     return history
 
 
+def remove_uploads(paths: Sequence[str]) -> int:
+    """Delete uploaded temp files once ingested (their parsed form is stored beside the index);
+    only files inside Gradio's upload folder are touched. -> how many were removed."""
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    n = 0
+    for p in paths:
+        f = Path(p).resolve()
+        if f.is_file() and f.is_relative_to(root) and f != root:
+            f.unlink(missing_ok=True)
+            n += 1
+            try:
+                if f.parent != root:
+                    f.parent.rmdir()  # Gradio's per-upload folder, when empty
+            except OSError:
+                pass
+    return n
+
+
 def _write(folder: Path, stem: str, suffix: str, text: str) -> str:
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     path = folder / f"{stem}-{digest}{suffix}"
@@ -788,7 +808,10 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
                         progress((done, total), desc=stage, unit="files" if stage == "parsing" else "chunks")
 
                     # Uploaded names are the browser's; the temp path's name is what we check for safety.
-                    report = assistant.add(paths, side=side_value, flags=flags, progress=prog)
+                    try:
+                        report = assistant.add(paths, side=side_value, flags=flags, progress=prog)
+                    finally:
+                        remove_uploads(paths)  # never left in the temp folder
                     return render_add_report(report), render_documents(assistant)
 
                 def on_remove(doc_id):
@@ -858,7 +881,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     assistant = Assistant(settings)
     demo = build_app(assistant)
-    demo.launch(server_name=args.host, server_port=args.port, auth=auth, share=False)
+    demo.launch(server_name=args.host, server_port=args.port, auth=auth, share=False,
+                max_file_size=int(settings.max_file_mb * 1024 * 1024))  # the server refuses bigger uploads
 
 
 if __name__ == "__main__":  # pragma: no cover

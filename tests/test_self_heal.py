@@ -99,3 +99,24 @@ def test_deleted_vector_database_is_reported_and_re_embedded(indexed, small_corp
     assert ok.returncode == 0, ok.stdout + ok.stderr
     ans = cli(home, small_corpus, "ask", Q, "--json")
     assert ans.returncode == 0 and '"abstained": false' in ans.stdout, ans.stdout[-1000:] + ans.stderr[-1000:]
+
+
+def test_truncated_claim_cache_is_recomputed(indexed, small_corpus, embeddings):
+    home = indexed.settings.home
+    (cache,) = home.glob("claims-*.npy")
+    cache.write_bytes(cache.read_bytes()[:20])
+    b = make(small_corpus, home, embeddings)
+    b._claim_vecs = None
+    ids, mat = b.claim_vectors()
+    assert mat.shape[0] == len(ids) and len(cache.read_bytes()) > 20
+
+
+def test_temp_files_left_by_a_kill_are_collected(indexed, tmp_path):
+    home = indexed.settings.home
+    stale = [home / ".manifest.json.abc.tmp", home / "documents" / ".x-1.json.def.tmp"]
+    for f in stale:
+        f.write_text("partial")
+    doc = tmp_path / "more.txt"
+    doc.write_text("Another note about Magnitogorsk.", encoding="utf-8")
+    assert indexed.add([doc], flags=META).added == ["user:more"]
+    assert not any(f.exists() for f in stale)
