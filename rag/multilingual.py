@@ -74,7 +74,7 @@ class VectorTable:
             with np.load(path, allow_pickle=False) as data:
                 hashes = [str(x) for x in data["hashes"]] if "hashes" in data else None
                 return cls([str(x) for x in data["ids"]], data["matrix"].astype(np.float32), hashes)
-        except (OSError, KeyError, ValueError, EOFError):
+        except Exception:  # a damaged or truncated file (BadZipFile, EOFError, …) is recomputed
             return None
 
     def save(self, path: Path) -> None:

@@ -101,14 +101,19 @@ def test_deleted_vector_database_is_reported_and_re_embedded(indexed, small_corp
     assert ans.returncode == 0 and '"abstained": false' in ans.stdout, ans.stdout[-1000:] + ans.stderr[-1000:]
 
 
-def test_truncated_claim_cache_is_recomputed(indexed, small_corpus, embeddings):
+@pytest.mark.parametrize("prefix", ["claims", "sentences"])
+def test_truncated_vector_cache_is_recomputed(indexed, small_corpus, embeddings, prefix):
     home = indexed.settings.home
-    (cache,) = home.glob("claims-*.npy")
+    (cache,) = home.glob(f"{prefix}-*.npz")
     cache.write_bytes(cache.read_bytes()[:20])
     b = make(small_corpus, home, embeddings)
-    b._claim_vecs = None
-    ids, mat = b.claim_vectors()
-    assert mat.shape[0] == len(ids) and len(cache.read_bytes()) > 20
+    if prefix == "claims":
+        ids, mat = b.claim_vectors()
+        assert mat.shape[0] == len(ids) and len(ids) == len(b.corpus.claims)
+    else:
+        bank = b.vectors.sentences(list(b.index.passages.values()))
+        assert bank.vectors
+    assert len(cache.read_bytes()) > 20
 
 
 def test_temp_files_left_by_a_kill_are_collected(indexed, tmp_path):
