@@ -522,10 +522,8 @@ class Assistant:
             relevance = max(relevance, rel)
         if qa.premise is not None and qa.premise.figures and evidence:
             # the passage that checks an asserted figure may not be near the question as a whole
-            have = {h.passage.id for h in evidence[0].lit_hits}
-            extra = [Hit(self.index.get(i), 0.0, 0.0, sc) for i, sc in
-                     self.index.lexical(tokenize(premise_query(qa.premise)), "literature", 5) if i not in have]
-            evidence[0] = replace(evidence[0], lit_hits=list(evidence[0].lit_hits) + extra)
+            found = self.index.lexical(tokenize(premise_query(qa.premise)), "literature", 5)
+            evidence[0] = replace(evidence[0], premise_pool=[self.index.get(i) for i, _ in found])
         ctx = self.context()
         relevance -= self.policy.unknown_name_penalty * len(qa.unknown_names)
         meta = qa.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)

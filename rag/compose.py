@@ -58,6 +58,7 @@ class PartEvidence:
     claim_sims: dict[str, float] = field(default_factory=dict)
     qvec: np.ndarray | None = None  # question vector in the space of ``sentences``
     multilingual: bool = False
+    premise_pool: Sequence[Passage] = ()  # passages looked up to check an asserted figure (not shown otherwise)
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,8 @@ def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, pol
     if premise_text.endswith(premises.NO_EVIDENCE):
         # the figure the question asserts is part of the question: show the passage that checks it
         shown = {p.id for p in literature}
-        pool = [h.passage for part in parts for h in part.lit_hits if h.passage.id not in shown]
+        pool = [p for part in parts for p in [h.passage for h in part.lit_hits] + list(part.premise_pool)
+                if p.id not in shown]
         extra = premises.first_with_evidence(question.premise, pool)
         if extra is not None:
             k = min(len(literature), top_k - 1) + 1

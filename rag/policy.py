@@ -44,7 +44,7 @@ class AnswerPolicy:
     excerpt_max_chars: int = _p(500, "Longest two-sentence excerpt.")
     context_weight: float = _p(0.4, "Weight of words carried over from the chat history.")
     literature_claim_boost: float = _p(0.03, "Fused-score boost for passages of the digests a claim rests on.")
-    literature_figure_boost: float = _p(0.05, "…and for passages that state the reviewed claim's literature figure.")
+    literature_figure_boost: float = _p(0.01, "…and for passages that state the reviewed claim's literature figure.")
     overview_boost: float = _p(0.05, "Fused-score boost for the essay's own profile on overview questions.")
     # abstention
     min_relevance: float = _p(0.37, "English: abstain below this calibrated relevance.")
