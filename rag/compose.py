@@ -352,6 +352,15 @@ def _uncovered_focus(question: Question, essay: Sequence[Passage], literature: S
     return ""
 
 
+def _repeats(rationale: str, p: Passage) -> bool:
+    """The excerpt says what the rationale's first sentence already says (same figures, mostly
+    the same words), so the direct answer need not quote it too."""
+    first = first_sentence(rationale)
+    nums = set(re.findall(r"\d[\d,.–-]*\d", p.quote))
+    a, b = set(tokenize(first)), set(tokenize(p.quote))
+    return bool(nums) and nums <= set(re.findall(r"\d[\d,.–-]*\d", first)) or len(a & b) >= 0.6 * max(len(b), 1)
+
+
 def _sentence_quote(p: Passage) -> str:
     return f"“{p.quote}” [{p.marker}]"
 
@@ -372,7 +381,7 @@ def _direct(question: Question, cards: Sequence[ClaimCard], essay: Sequence[Pass
             c = card.claim
             out.append(f"{VERDICT_OPENERS[c.verdict]}: the essay says “{c.quote}” [{card.marker}]. "
                        f"{first_sentence(c.rationale)}")
-        if len(out) < 3 and literature and len(cards) == 1:
+        if len(out) < 3 and literature and len(cards) == 1 and not _repeats(cards[0].claim.rationale, literature[0]):
             out.append(_sentence_quote(literature[0]))
         return " ".join(out[:3])
     if literature:

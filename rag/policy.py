@@ -21,7 +21,7 @@ class AnswerPolicy:
     essay_min_dense: float = _p(0.40, "An essay paragraph is on topic at this cosine or above.")
     essay_weak_dense: float = _p(0.20, "…or at this cosine when it also shares most of the question's words.")
     essay_min_overlap: float = _p(0.50, "Share of the question's idf-weighted words for the weak case.")
-    essay_relative: float = _p(0.15, "An essay paragraph more than this below the best essay cosine is not shown.")
+    essay_relative: float = _p(0.08, "An essay paragraph more than this below the best essay cosine is not shown.")
     literature_min_dense: float = _p(0.15, "A literature passage below this cosine is shown only with word overlap.")
     literature_relative: float = _p(0.25, "A literature passage more than this below the best cosine is not shown.")
     literature_min_overlap: float = _p(0.34, "Word overlap that lets a low-cosine literature passage through.")
