@@ -51,7 +51,7 @@ def answer_markdown(a: Answer) -> str:
         out += ["", "### Written comparison (checked)", "", a.synthesis]
     for n in a.notices:
         out += ["", f"> {n}"]
-    if a.premise:
+    if a.premise and a.premise.rstrip(".") not in a.direct:
         out += ["", f"> Premise check: {a.premise}"]
     return "\n".join(out) + "\n"
 

@@ -332,7 +332,7 @@ def render_answer_html(answer: Answer, provenance: str = "", show_verdict: bool 
                       if sugg else "") + '</div></div>')
         return "".join(out)
     out.append(_direct_block(answer))
-    if answer.premise:
+    if answer.premise and answer.premise.rstrip(".") not in answer.direct:
         out.append(f'<p class="cp-premise"><span class="cp-lbl">Premise check:</span> {esc(answer.premise)}</p>')
     if show_verdict:
         out.append(_verdict_block(answer))
