@@ -161,12 +161,10 @@ def _select_essay(question: Question, parts: Sequence[PartEvidence], cards: Sequ
                   policy: AnswerPolicy, top_k: int, claim_list: Sequence[Claim]) -> list[Hit]:
     chosen: list[Hit] = [m.hit for m in cards]
     if claim_list:  # overview of right/wrong: the paragraphs that carry the listed claims
-        by_para = {p.paragraphs[0]: p for p in ctx.essay_passages if p.paragraphs}
         for c in claim_list:
             p = next((x for x in ctx.essay_passages if c.paragraph in x.paragraphs and c.quote in x.text), None)
             if p is not None:
                 chosen.append(Hit(p, 0.0, 0.0, 0.0))
-        del by_para
     elif question.intent == "overview" and ctx.essay_passages:
         body = [p for p in ctx.essay_passages if p.section and p.paragraphs and p.paragraphs[0] > 0
                 and p.section != "Title and publication data"]

@@ -50,10 +50,6 @@ class SentenceBank:
         self.spans = spans
         self.vectors = vectors
 
-    @staticmethod
-    def split(text: str) -> list[tuple[int, int]]:
-        return sentence_spans(text)
-
     def get(self, pid: str, text: str) -> tuple[list[tuple[int, int]], np.ndarray | None]:
         spans = self.spans.get(pid)
         if spans is None:
