@@ -28,7 +28,7 @@ from .index import INDEX_VERSION, PREV_MANIFEST, Index, SyncStats
 from .lexical import tokenize
 from .lock import HomeLock
 from .models import Answer, Claim, Passage
-from .retrieve import Hit, HybridRetriever, rrf
+from .retrieve import Hit, HybridRetriever, fuse
 from .settings import Settings
 from .verify import verify
 
@@ -569,10 +569,7 @@ class Assistant:
         ids = [pid for pid, p in self.index.passages.items() if p.side == side]
         dense = table.search(qvec, ids, self.settings.candidates)
         lex = self.index.lexical(tokenize(text), side, self.settings.candidates) if text else []
-        fused = rrf([[i for i, _ in dense], [i for i, _ in lex]], self.settings.rrf_k)
-        dmap, lmap = dict(dense), dict(lex)
-        order = sorted(fused, key=lambda i: (-fused[i], -dmap.get(i, 0.0), i))
-        return [Hit(self.index.get(i), fused[i], dmap.get(i, 0.0), lmap.get(i, 0.0)) for i in order[:k]]
+        return fuse(self.index, dense, lex, k, self.settings.rrf_k)
 
     def ask_stream(self, question: str, history: Iterable[str] | None = None) -> Iterator[str | Answer]:
         """The extractive Answer first, then (with an LLM configured) draft text chunks, then the

@@ -52,7 +52,13 @@ class HybridRetriever:
             dense = self.index.dense(vector if vector is not None else self.embed(query), side, self.candidates)
         if mode in {"hybrid", "bm25"}:
             lex = self.index.lexical(tokens if tokens is not None else tokenize(query), side, self.candidates)
-        fused = rrf([[i for i, _ in dense], [i for i, _ in lex]], self.rrf_k)
-        dmap, lmap = dict(dense), dict(lex)
-        order = sorted(fused, key=lambda i: (-fused[i], -dmap.get(i, 0.0), i))
-        return [Hit(self.index.get(i), fused[i], dmap.get(i, 0.0), lmap.get(i, 0.0)) for i in order[:k]]
+        return fuse(self.index, dense, lex, k, self.rrf_k)
+
+
+def fuse(index: Index, dense: Sequence[tuple[str, float]], lex: Sequence[tuple[str, float]], k: int,
+         rrf_k: int = 60) -> list[Hit]:
+    """RRF of a dense and a lexical ranking into Hits (ties: higher cosine, then id)."""
+    fused = rrf([[i for i, _ in dense], [i for i, _ in lex]], rrf_k)
+    dmap, lmap = dict(dense), dict(lex)
+    order = sorted(fused, key=lambda i: (-fused[i], -dmap.get(i, 0.0), i))
+    return [Hit(index.get(i), fused[i], dmap.get(i, 0.0), lmap.get(i, 0.0)) for i in order[:k]]
