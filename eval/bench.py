@@ -10,13 +10,13 @@
    variant tag, real vectors with small noise) and query latency per size.
 Run: ``python eval/bench.py [--quick] [--sizes 10000,50000,100000] [--synthetic 10000]``.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import random
-import resource
 import socket
 import statistics
 import subprocess
@@ -29,16 +29,28 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
-           GRADIO_ANALYTICS_ENABLED="False", TOKENIZERS_PARALLELISM="false")
+ENV = dict(
+    os.environ,
+    HF_HUB_OFFLINE="1",
+    TRANSFORMERS_OFFLINE="1",
+    ANONYMIZED_TELEMETRY="False",
+    GRADIO_ANALYTICS_ENABLED="False",
+    TOKENIZERS_PARALLELISM="false",
+)
 os.environ.update({k: ENV[k] for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ANONYMIZED_TELEMETRY")})
 MILESTONES = REPO.parent / "shared" / "reference-sources" / "milestones"
-QUESTIONS = ["How many trucks and jeeps did the Allies send to the Soviet Union?",
-             "When did the second Five-Year Plan begin?", "How many people passed through the Gulag?",
-             "Who designed Magnitogorsk?", "Did Roosevelt ever criticise Stalin in public?",
-             "Is Hoggan a reliable source?", "How many T-34 tanks did Uralvagonzavod build?",
-             "Did Hitler want war with the United States?", "What did Djilas say about Stalin?",
-             "Was Lend-Lease decisive for the Soviet victory?"]
+QUESTIONS = [
+    "How many trucks and jeeps did the Allies send to the Soviet Union?",
+    "When did the second Five-Year Plan begin?",
+    "How many people passed through the Gulag?",
+    "Who designed Magnitogorsk?",
+    "Did Roosevelt ever criticise Stalin in public?",
+    "Is Hoggan a reliable source?",
+    "How many T-34 tanks did Uralvagonzavod build?",
+    "Did Hitler want war with the United States?",
+    "What did Djilas say about Stalin?",
+    "Was Lend-Lease decisive for the Soviet victory?",
+]
 
 
 def pct(xs, p):
@@ -66,13 +78,16 @@ def median_wall(cmd, n=3):
 
 # -- 1. ingestion ------------------------------------------------------------------------------
 
+
 def chunks_from(assistant, milestones: bool, synthetic: int):
     from rag.ingest import load_document
 
     sets = {"bundled corpus": assistant.corpus.passages}
     if milestones and MILESTONES.is_dir():
-        docs = [load_document(p, flags={"author": "Office of the Historian", "year": "n.d."})
-                for p in sorted(MILESTONES.glob("*.md"))]
+        docs = [
+            load_document(p, flags={"author": "Office of the Historian", "year": "n.d."})
+            for p in sorted(MILESTONES.glob("*.md"))
+        ]
         sets["Milestones essays"] = [p for d in docs for p in d.passages]
     if synthetic:
         base = assistant.corpus.passages
@@ -99,7 +114,9 @@ def ingest_worker(system: str, chunks_file: str, home: str, batch_size: int) -> 
     from rag.models import Passage
     from rag.settings import Settings
 
-    chunks = [Passage.from_dict(json.loads(l)) for l in Path(chunks_file).read_text(encoding="utf-8").splitlines()]
+    chunks = [
+        Passage.from_dict(json.loads(ln)) for ln in Path(chunks_file).read_text(encoding="utf-8").splitlines()
+    ]
     with tempfile.TemporaryDirectory() as d:
         if system == "counterpoint":
             # the encoder the engine uses: ONNX if exported under the engine's home, else ST
@@ -107,7 +124,7 @@ def ingest_worker(system: str, chunks_file: str, home: str, batch_size: int) -> 
             if hasattr(enc, "load"):
                 enc.load()
             else:
-                enc.model
+                _ = enc.model  # loads the model outside the timed part
             idx = Index(Settings(home=Path(d), batch_size=batch_size), enc)
             t = time.perf_counter()
             idx.sync(chunks)
@@ -125,12 +142,16 @@ def ingest_worker(system: str, chunks_file: str, home: str, batch_size: int) -> 
                 return self.embed_documents([text])[0]
 
         client = chromadb.PersistentClient(path=d, settings=CS(anonymized_telemetry=False))
-        store = Chroma(collection_name="langchain-baseline", embedding_function=NaiveST(), client=client,
-                       collection_metadata={"hnsw:space": "cosine"})
+        store = Chroma(
+            collection_name="langchain-baseline",
+            embedding_function=NaiveST(),
+            client=client,
+            collection_metadata={"hnsw:space": "cosine"},
+        )
         docs = [Document(page_content=p.embed_text or p.text, metadata={"side": p.side}) for p in chunks]
         t = time.perf_counter()
         for i in range(0, len(docs), 2000):
-            store.add_documents(docs[i:i + 2000], ids=[p.id for p in chunks[i:i + 2000]])
+            store.add_documents(docs[i : i + 2000], ids=[p.id for p in chunks[i : i + 2000]])
         return {"seconds": time.perf_counter() - t, "encoder": "sentence-transformers"}
 
 
@@ -141,23 +162,41 @@ def bench_ingestion(assistant, sets, batch_size):
             fh.write("".join(json.dumps(p.to_dict() | {"embed_text": p.embed_text}) + "\n" for p in chunks))
         got = {}
         for system in ("counterpoint", "langchain"):
-            p = subprocess.run([sys.executable, __file__, "--ingest-worker", system, fh.name,
-                                str(assistant.settings.home), str(batch_size)], env=ENV, cwd=REPO,
-                               capture_output=True, text=True)
+            p = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--ingest-worker",
+                    system,
+                    fh.name,
+                    str(assistant.settings.home),
+                    str(batch_size),
+                ],
+                env=ENV,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+            )
             if p.returncode:
                 raise RuntimeError(p.stderr[-3000:])
             got[system] = json.loads(p.stdout.strip().splitlines()[-1])
         os.unlink(fh.name)
         ours, lc = got["counterpoint"]["seconds"], got["langchain"]["seconds"]
-        results[name] = {"chunks": len(chunks), "counterpoint_s": round(ours, 2), "langchain_s": round(lc, 2),
-                         "counterpoint_chunks_per_s": round(len(chunks) / ours, 1),
-                         "langchain_chunks_per_s": round(len(chunks) / lc, 1),
-                         "ratio": round(lc / ours, 2), "encoder": got["counterpoint"]["encoder"]}
+        results[name] = {
+            "chunks": len(chunks),
+            "counterpoint_s": round(ours, 2),
+            "langchain_s": round(lc, 2),
+            "counterpoint_chunks_per_s": round(len(chunks) / ours, 1),
+            "langchain_chunks_per_s": round(len(chunks) / lc, 1),
+            "ratio": round(lc / ours, 2),
+            "encoder": got["counterpoint"]["encoder"],
+        }
         print(f"  ingestion {name}: {results[name]}", flush=True)
     return results
 
 
 # -- 2-4. latency and memory ---------------------------------------------------------------------
+
 
 def bench_latency(assistant):
     enc = assistant.embeddings
@@ -172,9 +211,13 @@ def bench_latency(assistant):
             t = time.perf_counter()
             enc.embed_query(q + " ")
             emb.append(time.perf_counter() - t)
-    return {"encoder": getattr(enc, "backend", "?"), "ask_p50_ms": round(pct(lat, 50) * 1000, 1),
-            "ask_p95_ms": round(pct(lat, 95) * 1000, 1), "embed_p50_ms": round(pct(emb, 50) * 1000, 1),
-            "ratio_p50": round(pct(lat, 50) / pct(emb, 50), 2)}
+    return {
+        "encoder": getattr(enc, "backend", "?"),
+        "ask_p50_ms": round(pct(lat, 50) * 1000, 1),
+        "ask_p95_ms": round(pct(lat, 95) * 1000, 1),
+        "embed_p50_ms": round(pct(emb, 50) * 1000, 1),
+        "ratio_p50": round(pct(lat, 50) / pct(emb, 50), 2),
+    }
 
 
 def bench_cold(home):
@@ -194,25 +237,52 @@ def bench_cold(home):
     cold = wall(ask)
     st = wall([sys.executable, "-c", "import sentence_transformers"])
     # peak RSS of one `rag ask` alone: a fresh parent whose only child is that process
-    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    rss_kib = int(subprocess.run([sys.executable, "-c", probe, *ask], env=env_home, cwd=REPO, capture_output=True,
-                                 text=True).stdout.strip())
-    mods = subprocess.run([sys.executable, "-c", "import sys, rag.cli as c; c.main(['ask', 'trucks?', '--json']);"
-                           "print(','.join(m for m in ('torch', 'sentence_transformers', 'gradio', 'transformers')"
-                           " if m in sys.modules) or 'none', file=sys.stderr)"],
-                          env=env_home, cwd=REPO, capture_output=True, text=True).stderr.strip().splitlines()[-1]
-    return {"cold_rag_ask_s": round(cold, 2), "import_sentence_transformers_s": round(st, 2),
-            "ratio": round(cold / st, 2), "rag_ask_peak_rss_mb": round(rss_kib / 1024, 1),
-            "heavy_modules_loaded_by_rag_ask": mods}
+    probe = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    rss_kib = int(
+        subprocess.run(
+            [sys.executable, "-c", probe, *ask], env=env_home, cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    )
+    mods = (
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys, rag.cli as c; c.main(['ask', 'trucks?', '--json']);"
+                "print(','.join(m for m in ('torch', 'sentence_transformers', 'gradio', 'transformers')"
+                " if m in sys.modules) or 'none', file=sys.stderr)",
+            ],
+            env=env_home,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        .stderr.strip()
+        .splitlines()[-1]
+    )
+    return {
+        "cold_rag_ask_s": round(cold, 2),
+        "import_sentence_transformers_s": round(st, 2),
+        "ratio": round(cold / st, 2),
+        "rag_ask_peak_rss_mb": round(rss_kib / 1024, 1),
+        "heavy_modules_loaded_by_rag_ask": mods,
+    }
 
 
 def bench_webapp_rss(home):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], env=dict(ENV, RAG_HOME=str(home)),
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        env=dict(ENV, RAG_HOME=str(home)),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         from gradio_client import Client
 
@@ -227,9 +297,12 @@ def bench_webapp_rss(home):
         for q in QUESTIONS:
             client.predict(q, [], api_name="/ask")
         status = Path(f"/proc/{proc.pid}/status").read_text()
-        hwm = next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM"))
-        rss = next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmRSS"))
-        return {"webapp_peak_rss_mb": round(hwm / 1024, 1), "webapp_rss_after_10_questions_mb": round(rss / 1024, 1)}
+        hwm = next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmHWM"))
+        rss = next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS"))
+        return {
+            "webapp_peak_rss_mb": round(hwm / 1024, 1),
+            "webapp_rss_after_10_questions_mb": round(rss / 1024, 1),
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -237,11 +310,11 @@ def bench_webapp_rss(home):
 
 # -- 5. scaling ------------------------------------------------------------------------------------
 
+
 def bench_scaling(assistant, sizes):
     import numpy as np
 
     from rag import Assistant
-    from rag.settings import Settings
 
     base = assistant.corpus.passages
     base_vecs = assistant.embeddings.encode([p.embed_text or p.text for p in base])
@@ -271,8 +344,12 @@ def bench_scaling(assistant, sizes):
                 t = time.perf_counter()
                 a.ask(q)
                 lat.append(time.perf_counter() - t)
-        out[str(n)] = {"chunks": len(passages), "load_s": round(build, 1), "ask_p50_ms": round(pct(lat, 50) * 1000, 1),
-                       "ask_p95_ms": round(pct(lat, 95) * 1000, 1)}
+        out[str(n)] = {
+            "chunks": len(passages),
+            "load_s": round(build, 1),
+            "ask_p50_ms": round(pct(lat, 50) * 1000, 1),
+            "ask_p95_ms": round(pct(lat, 95) * 1000, 1),
+        }
         print(f"  scaling {n}: {out[str(n)]}", flush=True)
     return out
 
@@ -300,7 +377,10 @@ def main(argv=None) -> int:
     assistant = Assistant(Settings.from_env(home=home, batch_size=args.batch_size))
     report = {"first_index_build_s": round(time.perf_counter() - t, 1)}
     assistant = Assistant(Settings.from_env(home=home, batch_size=args.batch_size))  # picks ONNX if exported
-    print(f"index built in {report['first_index_build_s']} s; encoder {assistant.embeddings.backend}", flush=True)
+    print(
+        f"index built in {report['first_index_build_s']} s; encoder {assistant.embeddings.backend}",
+        flush=True,
+    )
     if "latency" not in skip:
         report["warm"] = bench_latency(assistant)
         print(f"  warm: {report['warm']}", flush=True)
@@ -311,7 +391,9 @@ def main(argv=None) -> int:
         report["webapp"] = bench_webapp_rss(home)
         print(f"  webapp: {report['webapp']}", flush=True)
     if "ingestion" not in skip:
-        report["ingestion"] = bench_ingestion(assistant, chunks_from(assistant, True, args.synthetic), args.batch_size)
+        report["ingestion"] = bench_ingestion(
+            assistant, chunks_from(assistant, True, args.synthetic), args.batch_size
+        )
     if "scaling" not in skip:
         report["scaling"] = bench_scaling(assistant, [int(x) for x in args.sizes.split(",")])
     out = HERE / "reports"

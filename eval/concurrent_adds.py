@@ -4,6 +4,7 @@
 
 Prints one JSON line per round and a summary; exit status 0 when no document was lost.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,17 @@ def small_corpus(root: Path) -> Path:
     shutil.copy(ESSAY_FILE, root / "essay" / ESSAY_FILE.name)
     shutil.copy(CORPUS / "bibliography.yaml", root / "bibliography.yaml")
     (root / "claims.yaml").write_text("[]\n", encoding="utf-8")
-    write_digest(root / "references", "trucks", [
-        ("Trucks", "U.S. records show 427,284 trucks delivered to the Soviet Union by 31 May 1945.", "[@deane1947]")])
+    write_digest(
+        root / "references",
+        "trucks",
+        [
+            (
+                "Trucks",
+                "U.S. records show 427,284 trucks delivered to the Soviet Union by 31 May 1945.",
+                "[@deane1947]",
+            )
+        ],
+    )
     return root
 
 

@@ -8,6 +8,7 @@ bounded by --timeout; the run stops by itself. Prints p50/p95 latency and the er
 
 Exit status: 0 when every request succeeded, 1 otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-               "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
+for _k, _v in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
     os.environ.setdefault(_k, _v)
 
 from rag.compose import SUGGESTIONS  # noqa: E402
@@ -54,9 +60,11 @@ class LoadResult:
         p50, p95 = self.percentile(50), self.percentile(95)
         mean = statistics.fmean(self.latencies) if self.latencies else float("nan")
         rps = len(self.latencies) / self.wall if self.wall else 0.0
-        return (f"load test: {self.clients} clients x {self.questions} questions = {self.requests} requests; "
-                f"errors {len(self.errors)}; p50 {p50:.3f}s p95 {p95:.3f}s mean {mean:.3f}s "
-                f"max {max(self.latencies, default=float('nan')):.3f}s; wall {self.wall:.1f}s ({rps:.1f} req/s)")
+        return (
+            f"load test: {self.clients} clients x {self.questions} questions = {self.requests} requests; "
+            f"errors {len(self.errors)}; p50 {p50:.3f}s p95 {p95:.3f}s mean {mean:.3f}s "
+            f"max {max(self.latencies, default=float('nan')):.3f}s; wall {self.wall:.1f}s ({rps:.1f} req/s)"
+        )
 
 
 def require_loopback(url: str) -> None:
@@ -66,11 +74,18 @@ def require_loopback(url: str) -> None:
     except ValueError:
         ok = False
     if not ok:
-        raise SystemExit(f"refusing to load-test {url}: only loopback addresses (127.0.0.0/8, ::1) are allowed")
+        raise SystemExit(
+            f"refusing to load-test {url}: only loopback addresses (127.0.0.0/8, ::1) are allowed"
+        )
 
 
-def run_load(url: str, clients: int = 20, questions: int = 5, timeout: float = 120.0,
-             question_list: tuple[str, ...] = QUESTIONS) -> LoadResult:
+def run_load(
+    url: str,
+    clients: int = 20,
+    questions: int = 5,
+    timeout: float = 120.0,
+    question_list: tuple[str, ...] = QUESTIONS,
+) -> LoadResult:
     """N clients in threads, M sequential /ask calls each; each call bounded by ``timeout``."""
     require_loopback(url)
     from gradio_client import Client
@@ -81,9 +96,14 @@ def run_load(url: str, clients: int = 20, questions: int = 5, timeout: float = 1
 
     def worker(n: int) -> None:
         try:
-            client = Client(url, verbose=False, download_files=False, analytics_enabled=False,
-                            httpx_kwargs={"timeout": timeout})
-        except Exception as exc:  # noqa: BLE001 - counted and reported
+            client = Client(
+                url,
+                verbose=False,
+                download_files=False,
+                analytics_enabled=False,
+                httpx_kwargs={"timeout": timeout},
+            )
+        except Exception as exc:
             with lock:
                 result.errors.extend([f"client {n}: connect: {exc!r}"] * questions)
             try:
@@ -106,13 +126,13 @@ def run_load(url: str, clients: int = 20, questions: int = 5, timeout: float = 1
                     dt = time.perf_counter() - t0
                     with lock:
                         result.latencies.append(dt)
-                except Exception as exc:  # noqa: BLE001 - counted and reported
+                except Exception as exc:
                     with lock:
                         result.errors.append(f"client {n} q{i}: {exc!r}")
         finally:
             try:
                 client.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     t0 = time.perf_counter()

@@ -3,12 +3,13 @@
 Relevance is binary. A ranked list is a list of booleans (is item i relevant?), so every metric
 can be checked against a hand calculation.
 """
+
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 
 def hit_at(rel: Sequence[bool], k: int) -> float:
@@ -68,8 +69,28 @@ def accuracy(pairs: Sequence[tuple[str, str]]) -> float:
 
 NUM_RE = re.compile(r"\d[\d,.]*\d|\d")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
-STOP = {"that", "this", "with", "from", "were", "which", "there", "their", "have", "been", "about", "also",
-        "essay", "says", "literature", "mainstream", "source", "contested", "figures", "assessment"}
+STOP = {
+    "that",
+    "this",
+    "with",
+    "from",
+    "were",
+    "which",
+    "there",
+    "their",
+    "have",
+    "been",
+    "about",
+    "also",
+    "essay",
+    "says",
+    "literature",
+    "mainstream",
+    "source",
+    "contested",
+    "figures",
+    "assessment",
+}
 
 
 def figures_in(text: str) -> set[str]:

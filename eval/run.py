@@ -7,6 +7,7 @@ Systems, all on the same questions, model and corpus:
 - counterpoint: hybrid retrieval per side, claim matching, abstention, verification.
 Writes a table to stdout, eval/reports/<date>.json and a PNG chart.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from eval.metrics import (accuracy, citation_scores, confusion, hit_at, mean, ndcg_at, percentile,  # noqa: E402
-                          precision_recall, reciprocal_rank)
+from eval.metrics import (  # noqa: E402
+    accuracy,
+    citation_scores,
+    confusion,
+    hit_at,
+    mean,
+    ndcg_at,
+    percentile,
+    precision_recall,
+    reciprocal_rank,
+)
 
 LABELS = ["consistent", "needs-context", "disputed", "contradicted", "unverifiable", "none"]
 SYSTEMS = ("bm25", "naive-rag", "counterpoint")
@@ -47,8 +57,10 @@ def load_gold(path: Path, split: str | None) -> list[dict]:
 
 
 MARK_RE = re.compile(r"\[([EL]\d+)\]")
-FRAME_RE = re.compile(r"^(?:The essay \(the contested source, [^)]*\) says:|Mainstream literature \(.*?\):"
-                      r"|Figures, [^:]+:)\s*|; see also.*$")
+FRAME_RE = re.compile(
+    r"^(?:The essay \(the contested source, [^)]*\) says:|Mainstream literature \(.*?\):"
+    r"|Figures, [^:]+:)\s*|; see also.*$"
+)
 
 
 def counterpoint_prediction(answer, index_lookup) -> Prediction:
@@ -66,9 +78,14 @@ def counterpoint_prediction(answer, index_lookup) -> Prediction:
         indexed = index_lookup(p.id)
         valid.append(bool(p.quote) and p.quote in p.text and indexed is not None and indexed.text == p.text)
     return Prediction(
-        essay=[p.paragraphs for p in answer.essay], literature=[p.source for p in answer.literature],
-        literature_text=[p.text for p in answer.literature], verdict=answer.verdict, abstained=answer.abstained,
-        quotes_valid=valid, statements=statements)
+        essay=[p.paragraphs for p in answer.essay],
+        literature=[p.source for p in answer.literature],
+        literature_text=[p.text for p in answer.literature],
+        verdict=answer.verdict,
+        abstained=answer.abstained,
+        quotes_valid=valid,
+        statements=statements,
+    )
 
 
 class NaiveRag:
@@ -86,8 +103,12 @@ class NaiveRag:
             client.delete_collection(name)
         except Exception:
             pass
-        self.store = Chroma(collection_name=name, embedding_function=assistant.embeddings, client=client,
-                            collection_metadata={"hnsw:space": "cosine"})
+        self.store = Chroma(
+            collection_name=name,
+            embedding_function=assistant.embeddings,
+            client=client,
+            collection_metadata={"hnsw:space": "cosine"},
+        )
         docs = [Document(page_content=p.text, metadata={"pid": p.id}) for p in self.passages.values()]
         self.store.add_documents(docs, ids=[p.id for p in self.passages.values()])
 
@@ -121,8 +142,14 @@ def score(rows: list[dict], preds: list[Prediction], n_relevant_lit) -> dict:
         if exp_l:
             rel = [d in exp_l for d in p.literature]
             needles = r.get("literature_contains_any") or []
-            text_hit = 1.0 if not needles else (1.0 if any(n in t for t in p.literature_text[:3] for n in needles) else 0.0)
-            lit.append((hit_at(rel, 3), reciprocal_rank(rel), ndcg_at(rel, 5, n_relevant_lit(exp_l)), text_hit))
+            text_hit = (
+                1.0
+                if not needles
+                else (1.0 if any(n in t for t in p.literature_text[:3] for n in needles) else 0.0)
+            )
+            lit.append(
+                (hit_at(rel, 3), reciprocal_rank(rel), ndcg_at(rel, 5, n_relevant_lit(exp_l)), text_hit)
+            )
     in_scope = [(r, p) for r, p in zip(rows, preds) if not r.get("abstain")]
     pairs = [(r.get("verdict") or "none", p.verdict or "none") for r, p in in_scope]
     reviewed = [(g, q) for g, q in pairs if g != "none"]
@@ -133,15 +160,27 @@ def score(rows: list[dict], preds: list[Prediction], n_relevant_lit) -> dict:
     secs = [p.seconds * 1000 for p in preds]
     col = lambda xs, i: mean(x[i] for x in xs)  # noqa: E731
     return {
-        "n": len(rows), "n_essay": len(ess), "n_literature": len(lit),
-        "essay_hit@1": col(ess, 0), "essay_hit@3": col(ess, 1), "essay_mrr": col(ess, 2), "essay_ndcg@5": col(ess, 3),
-        "lit_hit@3": col(lit, 0), "lit_mrr": col(lit, 1), "lit_ndcg@5": col(lit, 2), "lit_text@3": col(lit, 3),
-        "verdict_acc": accuracy(pairs), "verdict_acc_reviewed": accuracy(reviewed),
+        "n": len(rows),
+        "n_essay": len(ess),
+        "n_literature": len(lit),
+        "essay_hit@1": col(ess, 0),
+        "essay_hit@3": col(ess, 1),
+        "essay_mrr": col(ess, 2),
+        "essay_ndcg@5": col(ess, 3),
+        "lit_hit@3": col(lit, 0),
+        "lit_mrr": col(lit, 1),
+        "lit_ndcg@5": col(lit, 2),
+        "lit_text@3": col(lit, 3),
+        "verdict_acc": accuracy(pairs),
+        "verdict_acc_reviewed": accuracy(reviewed),
         "confusion": {"labels": LABELS, "matrix": confusion(pairs, LABELS)},
-        "abstain_precision": ap, "abstain_recall": ar,
+        "abstain_precision": ap,
+        "abstain_recall": ar,
         "quote_validity": mean(1.0 if v else 0.0 for v in quotes) if quotes else 1.0,
-        "citation_recall": crec, "citation_precision": cprec,
-        "latency_p50_ms": percentile(secs, 50), "latency_p95_ms": percentile(secs, 95),
+        "citation_recall": crec,
+        "citation_precision": cprec,
+        "latency_p50_ms": percentile(secs, 50),
+        "latency_p95_ms": percentile(secs, 95),
     }
 
 
@@ -168,41 +207,72 @@ def evaluate(split: str = "dev", systems=SYSTEMS, gold: Path = HERE / "gold.json
             if naive is not None:
                 pred = naive.run(r["q"], r.get("history"))
             else:
-                a = assistant.ask(r["q"], r.get("history") or None, retrieval="bm25" if name == "bm25" else "hybrid")
+                a = assistant.ask(
+                    r["q"], r.get("history") or None, retrieval="bm25" if name == "bm25" else "hybrid"
+                )
                 pred = counterpoint_prediction(a, lookup)
             pred.seconds = time.perf_counter() - t
             preds.append(pred)
         results[name] = score(rows, preds, n_rel)
-        per_question[name] = [{"id": r["id"], "verdict": p.verdict, "abstained": p.abstained,
-                               "essay": [list(x) for x in p.essay[:3]], "literature": p.literature[:3]}
-                              for r, p in zip(rows, preds)]
-    return {"date": dt.datetime.now().isoformat(timespec="seconds"), "split": split, "n": len(rows),
-            "systems": results, "per_question": per_question}
+        per_question[name] = [
+            {
+                "id": r["id"],
+                "verdict": p.verdict,
+                "abstained": p.abstained,
+                "essay": [list(x) for x in p.essay[:3]],
+                "literature": p.literature[:3],
+            }
+            for r, p in zip(rows, preds)
+        ]
+    return {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "split": split,
+        "n": len(rows),
+        "systems": results,
+        "per_question": per_question,
+    }
 
 
-ROWS = [("essay_hit@1", "Essay hit@1"), ("essay_hit@3", "Essay hit@3"), ("essay_mrr", "Essay MRR"),
-        ("essay_ndcg@5", "Essay nDCG@5"), ("lit_hit@3", "Literature hit@3"), ("lit_mrr", "Literature MRR"),
-        ("lit_ndcg@5", "Literature nDCG@5"), ("lit_text@3", "Expected text in top-3 lit."),
-        ("verdict_acc", "Verdict accuracy (all in-scope)"), ("verdict_acc_reviewed", "Verdict accuracy (reviewed)"),
-        ("abstain_precision", "Abstention precision"), ("abstain_recall", "Abstention recall"),
-        ("quote_validity", "Quote validity"), ("citation_recall", "Citation recall (proxy)"),
-        ("citation_precision", "Citation precision (proxy)"), ("latency_p50_ms", "Latency p50 (ms)"),
-        ("latency_p95_ms", "Latency p95 (ms)")]
+ROWS = [
+    ("essay_hit@1", "Essay hit@1"),
+    ("essay_hit@3", "Essay hit@3"),
+    ("essay_mrr", "Essay MRR"),
+    ("essay_ndcg@5", "Essay nDCG@5"),
+    ("lit_hit@3", "Literature hit@3"),
+    ("lit_mrr", "Literature MRR"),
+    ("lit_ndcg@5", "Literature nDCG@5"),
+    ("lit_text@3", "Expected text in top-3 lit."),
+    ("verdict_acc", "Verdict accuracy (all in-scope)"),
+    ("verdict_acc_reviewed", "Verdict accuracy (reviewed)"),
+    ("abstain_precision", "Abstention precision"),
+    ("abstain_recall", "Abstention recall"),
+    ("quote_validity", "Quote validity"),
+    ("citation_recall", "Citation recall (proxy)"),
+    ("citation_precision", "Citation precision (proxy)"),
+    ("latency_p50_ms", "Latency p50 (ms)"),
+    ("latency_p95_ms", "Latency p95 (ms)"),
+]
 
 
 def table(report: dict) -> str:
     names = list(report["systems"])
-    out = [f"Gold set: split={report['split']}, {report['n']} questions", "",
-           f"| {'metric':34} | " + " | ".join(f"{n:>12}" for n in names) + " |",
-           f"|{'-' * 36}|" + "|".join("-" * 14 for _ in names) + "|"]
+    out = [
+        f"Gold set: split={report['split']}, {report['n']} questions",
+        "",
+        f"| {'metric':34} | " + " | ".join(f"{n:>12}" for n in names) + " |",
+        f"|{'-' * 36}|" + "|".join("-" * 14 for _ in names) + "|",
+    ]
     for key, label in ROWS:
         vals = [report["systems"][n][key] for n in names]
         fmt = (lambda v: f"{v:12.1f}") if key.startswith("latency") else (lambda v: f"{v:12.3f}")
         out.append(f"| {label:34} | " + " | ".join(fmt(v) for v in vals) + " |")
     cm = report["systems"]["counterpoint"]["confusion"] if "counterpoint" in report["systems"] else None
     if cm:
-        out += ["", "Counterpoint verdict confusion (rows = gold, columns = predicted):",
-                "            " + " ".join(f"{l[:7]:>8}" for l in cm["labels"])]
+        out += [
+            "",
+            "Counterpoint verdict confusion (rows = gold, columns = predicted):",
+            "            " + " ".join(f"{ln[:7]:>8}" for ln in cm["labels"]),
+        ]
         for lab, row in zip(cm["labels"], cm["matrix"]):
             out.append(f"{lab[:11]:>11} " + " ".join(f"{v:8d}" for v in row))
     return "\n".join(out)
@@ -215,7 +285,7 @@ def chart(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     keys = [k for k, _ in ROWS if not k.startswith("latency")]
-    labels = [l for k, l in ROWS if not k.startswith("latency")]
+    labels = [ln for k, ln in ROWS if not k.startswith("latency")]
     names = list(report["systems"])
     fig, ax = plt.subplots(figsize=(13, 6.5))
     width = 0.8 / len(names)

@@ -6,6 +6,7 @@ Works on older Answer records too (no ``cards``), so the same script gives the b
 
     python eval/run_real.py [--split dev|heldout|all] [--gold eval/gold_real.jsonl] [--out FILE] [--show N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,12 +60,14 @@ def judge(row: dict, a) -> dict:
     else:
         out["spurious_verdict"] = bool(shown)
     if row.get("premise") == "false":
-        out["premise_flagged"] = bool(getattr(a, "premise", "")) or bool(shown and any(c in row.get("claims", [])
-                                                                                       for c in shown))
+        out["premise_flagged"] = bool(getattr(a, "premise", "")) or bool(
+            shown and any(c in row.get("claims", []) for c in shown)
+        )
     if row.get("lang", "en") != "en":
         out["multilingual_ok"] = (not a.abstained) and (
             any(p.source in row.get("literature", []) for p in a.literature)
-            or any(set(p.paragraphs) & set(row.get("essay_paragraphs", [])) for p in a.essay))
+            or any(set(p.paragraphs) & set(row.get("essay_paragraphs", [])) for p in a.essay)
+        )
     return out
 
 
@@ -115,8 +118,13 @@ def run(split: str, gold: Path, assistant=None, show: int = 0) -> dict:
             show -= 1
             print(a.to_markdown()[:3000], "\n", j, "\n" + "=" * 80)
     times.sort()
-    return {"split": split, "n": len(rows), "summary": summarize(judged), "rows": judged,
-            "latency_p50_ms": round(1000 * times[len(times) // 2], 1) if times else None}
+    return {
+        "split": split,
+        "n": len(rows),
+        "summary": summarize(judged),
+        "rows": judged,
+        "latency_p50_ms": round(1000 * times[len(times) // 2], 1) if times else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,8 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     print(table(report["summary"], f"realistic set, {args.split} ({report['n']})"))
     print(f"latency p50 {report['latency_p50_ms']} ms")
     if args.failures:
-        bad = {"false_abstention": True, "oos_abstained": False, "essay_excerpt": False, "lit_excerpt": False,
-               "verdict_ok": False, "spurious_verdict": True, "multilingual_ok": False}
+        bad = {
+            "false_abstention": True,
+            "oos_abstained": False,
+            "essay_excerpt": False,
+            "lit_excerpt": False,
+            "verdict_ok": False,
+            "spurious_verdict": True,
+            "multilingual_ok": False,
+        }
         for j in report["rows"]:
             miss = [k for k, v in bad.items() if j.get(k) is v]
             if miss:

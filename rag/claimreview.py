@@ -1,7 +1,8 @@
 """schema.org ClaimReview JSON-LD for the reviewed claims (what fact-checkers publish)."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .models import VERDICT_LABELS, Claim
 
@@ -28,7 +29,10 @@ def claim_review(c: Claim, essay_meta: dict) -> dict:
             },
         },
         "reviewRating": {
-            "@type": "Rating", "ratingValue": RATING[c.verdict], "bestRating": 5, "worstRating": 1,
+            "@type": "Rating",
+            "ratingValue": RATING[c.verdict],
+            "bestRating": 5,
+            "worstRating": 1,
             "alternateName": VERDICT_LABELS[c.verdict],
         },
         "citation": [{"@type": "CreativeWork", "name": x} for x in c.citations],

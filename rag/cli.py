@@ -1,10 +1,11 @@
 """`rag` command line: a thin shell over ``rag.Assistant``."""
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def _assistant(args, auto_index: bool = True):
@@ -37,15 +38,20 @@ def cmd_index(args) -> int:
         if problems:
             print(f"{len(problems)} problem(s) at {a.settings.home}; `rag index` repairs what can be rebuilt")
             return 1
-        print(f"index is healthy at {a.settings.home}: {a.index.count('essay')} essay and "
-              f"{a.index.count('literature')} literature passages, "
-              f"{len(a.index.manifest.get('documents', []))} user document(s)")
+        print(
+            f"index is healthy at {a.settings.home}: {a.index.count('essay')} essay and "
+            f"{a.index.count('literature')} literature passages, "
+            f"{len(a.index.manifest.get('documents', []))} user document(s)"
+        )
         return 0
     stats = a.ensure_index(rebuild=args.rebuild, progress=_progress())
     for r in a.repairs:
         print(f"repaired: {r}")
-    print(f"index at {a.settings.home}: " + (str(stats) if stats else "up to date") +
-          f"; {a.index.count('essay')} essay and {a.index.count('literature')} literature passages")
+    print(
+        f"index at {a.settings.home}: "
+        + (str(stats) if stats else "up to date")
+        + f"; {a.index.count('essay')} essay and {a.index.count('literature')} literature passages"
+    )
     return 0
 
 
@@ -54,7 +60,7 @@ def _progress():
         from tqdm import tqdm
     except ImportError:  # pragma: no cover
         return None
-    bars: dict[str, "tqdm"] = {}
+    bars: dict[str, tqdm] = {}
 
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
@@ -95,8 +101,9 @@ def cmd_claims(args) -> int:
 def cmd_add(args) -> int:
     a = _assistant(args)
     flags = {k: getattr(args, k) for k in ("title", "author", "year", "publisher", "url") if getattr(args, k)}
-    report = a.add(args.paths, side=args.side, flags=flags, progress=_progress(),
-                   follow_symlinks=args.follow_symlinks)
+    report = a.add(
+        args.paths, side=args.side, flags=flags, progress=_progress(), follow_symlinks=args.follow_symlinks
+    )
     for doc in report.added:
         print(f"added {doc}")
     for doc in report.updated:
@@ -127,7 +134,9 @@ def cmd_list(args) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     for r in rows:
-        print(f"{r['origin']:8} {r['side']:10} {r['kind']:8} {r['passages']:4}  {r['id']:40} {r['title'][:60]}")
+        print(
+            f"{r['origin']:8} {r['side']:10} {r['kind']:8} {r['passages']:4}  {r['id']:40} {r['title'][:60]}"
+        )
     return 0
 
 
@@ -140,7 +149,9 @@ def cmd_eval(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from .models import VERDICTS
 
-    p = argparse.ArgumentParser(prog="rag", description="Counterpoint: the essay's claims beside the literature.")
+    p = argparse.ArgumentParser(
+        prog="rag", description="Counterpoint: the essay's claims beside the literature."
+    )
     p.add_argument("--home", help="index folder (default RAG_HOME or .rag)")
     p.add_argument("--corpus", help="corpus folder (default: the bundled corpus)")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -163,8 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--side", choices=["literature", "essay"], default="literature")
     for f in ("title", "author", "year", "publisher", "url"):
         s.add_argument(f"--{f}")
-    s.add_argument("--follow-symlinks", action="store_true",
-                   help="ingest symbolic links that point outside their folder (refused by default)")
+    s.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="ingest symbolic links that point outside their folder (refused by default)",
+    )
     s.set_defaults(func=cmd_add)
     s = sub.add_parser("remove", help="remove user-added documents")
     s.add_argument("ids", nargs="+", metavar="ID")

@@ -4,19 +4,21 @@ Everything a reader sees is cut from an indexed passage by character offsets, or
 review data (a claim's rationale, the claims inventory). The direct answer only arranges those
 pieces, each with its marker; ``verify.py`` checks the result.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
 
 import numpy as np
 
-from . import overview, premise as premises
+from . import overview
+from . import premise as premises
 from .claimmatch import FRAMING, ClaimMatch, rank_claims
-from .followup import GENERIC
 from .excerpt import SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
+from .followup import GENERIC
 from .lexical import tokenize
 from .models import VERDICT_LABELS, Answer, Claim, ClaimCard, FigureComparison, Passage
 from .policy import AnswerPolicy
@@ -58,7 +60,9 @@ class PartEvidence:
     claim_sims: dict[str, float] = field(default_factory=dict)
     qvec: np.ndarray | None = None  # question vector in the space of ``sentences``
     multilingual: bool = False
-    premise_pool: Sequence[Passage] = ()  # passages looked up to check an asserted figure (not shown otherwise)
+    premise_pool: Sequence[
+        Passage
+    ] = ()  # passages looked up to check an asserted figure (not shown otherwise)
 
 
 @dataclass(frozen=True)
@@ -76,17 +80,33 @@ class Context:
     profile_passages: Sequence[Passage] = ()  # passages of the profiles written about the essay
 
 
-def abstain(question: str, resolved: str, topics: Sequence[str], reason: str, kind: str = "out-of-scope",
-            essay_title: str = ESSAY_TITLE_FALLBACK, language: str = "en",
-            suggestions: Sequence[str] = SUGGESTIONS) -> Answer:
+def abstain(
+    question: str,
+    resolved: str,
+    topics: Sequence[str],
+    reason: str,
+    kind: str = "out-of-scope",
+    essay_title: str = ESSAY_TITLE_FALLBACK,
+    language: str = "en",
+    suggestions: Sequence[str] = SUGGESTIONS,
+) -> Answer:
     if kind == "language":
         summary = reason
     else:
-        summary = (f"Not covered: {reason} Counterpoint answers questions about {essay_title} and the mainstream "
-                   "literature on its topics.")
-    return Answer(question=question, resolved_question=resolved, abstained=True, summary=summary,
-                  covered_topics=tuple(topics), suggestions=tuple(suggestions)[:4], abstain_reason=kind,
-                  language=language)
+        summary = (
+            f"Not covered: {reason} Counterpoint answers questions about {essay_title} and the mainstream "
+            "literature on its topics."
+        )
+    return Answer(
+        question=question,
+        resolved_question=resolved,
+        abstained=True,
+        summary=summary,
+        covered_topics=tuple(topics),
+        suggestions=tuple(suggestions)[:4],
+        abstain_reason=kind,
+        language=language,
+    )
 
 
 def _subject(question: Question, part: PartEvidence) -> set[str]:
@@ -106,27 +126,42 @@ def _counted(question: Question, part: PartEvidence) -> set[str]:
     return kinds
 
 
-def _cards(question: Question, parts: Sequence[PartEvidence], ctx: Context, policy: AnswerPolicy) -> list[ClaimMatch]:
+def _cards(
+    question: Question, parts: Sequence[PartEvidence], ctx: Context, policy: AnswerPolicy
+) -> list[ClaimMatch]:
     if question.intent in {"overview", "right-wrong"}:
         return []
     limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" else 1
     out: list[ClaimMatch] = []
     for part in parts:
         q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
-        hits = [h for h in part.essay_hits if not ctx.reviewed_essay or h.passage.source == ctx.reviewed_essay]
+        hits = [
+            h for h in part.essay_hits if not ctx.reviewed_essay or h.passage.source == ctx.reviewed_essay
+        ]
         gate = policy
         if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
             gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
-        for m in rank_claims(q, _subject(question, part), hits, ctx.claims, ctx.idf, part.claim_sims, gate,
-                             limit=limit, multilingual=part.multilingual, kinds=_counted(question, part),
-                             passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay]):
+        for m in rank_claims(
+            q,
+            _subject(question, part),
+            hits,
+            ctx.claims,
+            ctx.idf,
+            part.claim_sims,
+            gate,
+            limit=limit,
+            multilingual=part.multilingual,
+            kinds=_counted(question, part),
+            passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
+        ):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)
     return out[: policy.max_cards]
 
 
-def _on_topic_essay(h: Hit, q: WeightedQuery, best: float, names: Sequence[str], idf, policy: AnswerPolicy,
-                    multilingual: bool) -> bool:
+def _on_topic_essay(
+    h: Hit, q: WeightedQuery, best: float, names: Sequence[str], idf, policy: AnswerPolicy, multilingual: bool
+) -> bool:
     if multilingual:
         return h.dense >= max(policy.multilingual_min_relevance + 0.06, best - policy.essay_relative)
     if any(n in h.passage.text.lower() for n in names):
@@ -135,10 +170,15 @@ def _on_topic_essay(h: Hit, q: WeightedQuery, best: float, names: Sequence[str],
         return False
     if h.dense >= policy.essay_min_dense:
         return True
-    return h.dense >= policy.essay_weak_dense and overlap(set(tokenize(h.passage.text)), q, idf) >= policy.essay_min_overlap
+    return (
+        h.dense >= policy.essay_weak_dense
+        and overlap(set(tokenize(h.passage.text)), q, idf) >= policy.essay_min_overlap
+    )
 
 
-def _on_topic_lit(h: Hit, q: WeightedQuery, best: float, idf, policy: AnswerPolicy, multilingual: bool) -> bool:
+def _on_topic_lit(
+    h: Hit, q: WeightedQuery, best: float, idf, policy: AnswerPolicy, multilingual: bool
+) -> bool:
     if multilingual:
         return h.dense >= best - policy.literature_relative
     if h.dense >= max(policy.literature_min_dense, best - policy.literature_relative):
@@ -157,17 +197,32 @@ def _interleave(lists: Sequence[Sequence[Hit]]) -> list[Hit]:
     return out
 
 
-def _select_essay(question: Question, parts: Sequence[PartEvidence], cards: Sequence[ClaimMatch], ctx: Context,
-                  policy: AnswerPolicy, top_k: int, claim_list: Sequence[Claim]) -> list[Hit]:
+def _select_essay(
+    question: Question,
+    parts: Sequence[PartEvidence],
+    cards: Sequence[ClaimMatch],
+    ctx: Context,
+    policy: AnswerPolicy,
+    top_k: int,
+    claim_list: Sequence[Claim],
+) -> list[Hit]:
     chosen: list[Hit] = [m.hit for m in cards]
     if claim_list:  # overview of right/wrong: the paragraphs that carry the listed claims
         for c in claim_list:
-            p = next((x for x in ctx.essay_passages if c.paragraph in x.paragraphs and c.quote in x.text), None)
+            p = next(
+                (x for x in ctx.essay_passages if c.paragraph in x.paragraphs and c.quote in x.text), None
+            )
             if p is not None:
                 chosen.append(Hit(p, 0.0, 0.0, 0.0))
     elif question.intent == "overview" and ctx.essay_passages:
-        body = [p for p in ctx.essay_passages if p.section and p.paragraphs and p.paragraphs[0] > 0
-                and p.section != "Title and publication data"]
+        body = [
+            p
+            for p in ctx.essay_passages
+            if p.section
+            and p.paragraphs
+            and p.paragraphs[0] > 0
+            and p.section != "Title and publication data"
+        ]
         if body:
             chosen += [Hit(body[0], 0.0, 0.0, 0.0), Hit(body[-1], 0.0, 0.0, 0.0)]
     else:
@@ -176,8 +231,13 @@ def _select_essay(question: Question, parts: Sequence[PartEvidence], cards: Sequ
         for part in parts:
             q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
             best = max((h.dense for h in part.essay_hits), default=0.0)
-            per_part.append([h for h in part.essay_hits
-                             if _on_topic_essay(h, q, best, names, ctx.idf, policy, part.multilingual)])
+            per_part.append(
+                [
+                    h
+                    for h in part.essay_hits
+                    if _on_topic_essay(h, q, best, names, ctx.idf, policy, part.multilingual)
+                ]
+            )
         chosen += _interleave(per_part)
     out: list[Hit] = []
     for h in chosen:
@@ -196,10 +256,18 @@ def _about_the_essay_as_a_whole(question: Question, ctx: Context) -> bool:
     return not subjects and (question.intent != "source" or bool(ESSAY_RE.search(question.text)))
 
 
-def _select_literature(question: Question, parts: Sequence[PartEvidence], cards: Sequence[ClaimMatch],
-                       ctx: Context, policy: AnswerPolicy, top_k: int) -> list[Hit]:
+def _select_literature(
+    question: Question,
+    parts: Sequence[PartEvidence],
+    cards: Sequence[ClaimMatch],
+    ctx: Context,
+    policy: AnswerPolicy,
+    top_k: int,
+) -> list[Hit]:
     wanted = {d for m in cards for d in m.claim.digests}
-    numbers = [f.literature for m in cards[:1] for f in m.claim.figures if any(ch.isdigit() for ch in f.literature)]
+    numbers = [
+        f.literature for m in cards[:1] for f in m.claim.figures if any(ch.isdigit() for ch in f.literature)
+    ]
     boost_profiles = _about_the_essay_as_a_whole(question, ctx)
     per_part = []
     for part in parts:
@@ -212,8 +280,11 @@ def _select_literature(question: Question, parts: Sequence[PartEvidence], cards:
                 s += policy.literature_figure_boost  # the passage that states the reviewed figure
             if boost_profiles and h.passage.source in ctx.essay_profiles:
                 s += policy.overview_boost
-            if boost_profiles and h.passage.source in ctx.essay_profiles and \
-                    overview.section_cue(question.text, h.passage.section):
+            if (
+                boost_profiles
+                and h.passage.source in ctx.essay_profiles
+                and overview.section_cue(question.text, h.passage.section)
+            ):
                 s += policy.overview_boost
             return -s
 
@@ -222,22 +293,49 @@ def _select_literature(question: Question, parts: Sequence[PartEvidence], cards:
             have = {h.passage.id for h in hits}
             hits += [Hit(p, 0.0, best, 0.0) for p in ctx.profile_passages if p.id not in have]
         hits = sorted(hits, key=key)
-        per_part.append([h for h in hits if _on_topic_lit(h, q, best, ctx.idf, policy, part.multilingual)
-                         or (boost_profiles and h.passage.source in ctx.essay_profiles)])
+        per_part.append(
+            [
+                h
+                for h in hits
+                if _on_topic_lit(h, q, best, ctx.idf, policy, part.multilingual)
+                or (boost_profiles and h.passage.source in ctx.essay_profiles)
+            ]
+        )
     return _interleave(per_part)[:top_k]
 
 
-def _excerpt(h: Hit, part: PartEvidence, question: Question, ctx: Context, policy: AnswerPolicy,
-             prefer: str = "", figures: Sequence[str] = ()) -> tuple[int, int]:
+def _excerpt(
+    h: Hit,
+    part: PartEvidence,
+    question: Question,
+    ctx: Context,
+    policy: AnswerPolicy,
+    prefer: str = "",
+    figures: Sequence[str] = (),
+) -> tuple[int, int]:
     p = h.passage
-    q = WeightedQuery.build(part.text if question.english else "", part.resolved if question.english else "",
-                            policy.context_weight)
+    q = WeightedQuery.build(
+        part.text if question.english else "",
+        part.resolved if question.english else "",
+        policy.context_weight,
+    )
     spans, svecs = ctx.sentences.get(p.id, p.text) if ctx.sentences is not None else (None, None)
     broad = question.intent == "overview" and p.kind == "profile"  # a gist reads as two or three sentences
-    s, e, _ = choose(p.text, q, ctx.idf, asked_kinds(part.resolved), part.qvec, spans, svecs, prefer, figures,
-                     policy.excerpt_dense_weight, policy.excerpt_short,
-                     neighbour_share=0.0 if broad else policy.excerpt_neighbour_share,
-                     max_chars=600 if broad else policy.excerpt_max_chars)
+    s, e, _ = choose(
+        p.text,
+        q,
+        ctx.idf,
+        asked_kinds(part.resolved),
+        part.qvec,
+        spans,
+        svecs,
+        prefer,
+        figures,
+        policy.excerpt_dense_weight,
+        policy.excerpt_short,
+        neighbour_share=0.0 if broad else policy.excerpt_neighbour_share,
+        max_chars=600 if broad else policy.excerpt_max_chars,
+    )
     return s, e
 
 
@@ -248,22 +346,32 @@ def _part_for(h: Hit, parts: Sequence[PartEvidence]) -> PartEvidence:
     return parts[0]
 
 
-def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, policy: AnswerPolicy | None = None,
-            top_k: int = 3) -> Answer:
+def compose(
+    question: Question,
+    parts: Sequence[PartEvidence],
+    ctx: Context,
+    policy: AnswerPolicy | None = None,
+    top_k: int = 3,
+) -> Answer:
     policy = policy or AnswerPolicy()
     cards = _cards(question, parts, ctx, policy)
     claim_list: list[Claim] = []
     counts: dict[str, int] = {}
     if question.intent == "right-wrong":
         counts = overview.inventory(ctx.claims)
-        claim_list = overview.select(overview.in_section(ctx.claims, question.text),
-                                     overview.wanted_verdicts(question.text))
+        claim_list = overview.select(
+            overview.in_section(ctx.claims, question.text), overview.wanted_verdicts(question.text)
+        )
     essay_hits = _select_essay(question, parts, cards, ctx, policy, top_k, claim_list[:top_k])
     lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k)
 
     card_claim = {m.hit.passage.id: m.claim for m in cards}
-    listed = {p: c for c in claim_list[:top_k] for p in [next((h.passage.id for h in essay_hits
-                                                               if c.quote in h.passage.text), "")] if p}
+    listed = {
+        p: c
+        for c in claim_list[:top_k]
+        for p in [next((h.passage.id for h in essay_hits if c.quote in h.passage.text), "")]
+        if p
+    }
     essay: list[Passage] = []
     for i, h in enumerate(essay_hits, 1):
         claim = card_claim.get(h.passage.id) or listed.get(h.passage.id)
@@ -275,57 +383,99 @@ def compose(question: Question, parts: Sequence[PartEvidence], ctx: Context, pol
     literature: list[Passage] = []
     for i, h in enumerate(lit_hits, 1):
         s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, figures=lit_figures)
-        literature.append(replace(h.passage, quote=h.passage.text[s:e], score=round(h.score, 5), marker=f"L{i}"))
+        literature.append(
+            replace(h.passage, quote=h.passage.text[s:e], score=round(h.score, 5), marker=f"L{i}")
+        )
 
     marker_of = {p.id: p.marker for p in essay}
-    shown_cards = tuple(ClaimCard(m.claim, marker_of[m.hit.passage.id]) for m in cards if m.hit.passage.id in marker_of)
+    shown_cards = tuple(
+        ClaimCard(m.claim, marker_of[m.hit.passage.id]) for m in cards if m.hit.passage.id in marker_of
+    )
     primary = shown_cards[0].claim if shown_cards and shown_cards[0].marker == "E1" else None
     figures = _figures(primary, essay, literature, question.resolved)
     premise_text = premises.check(question.premise, literature, essay) if question.english else ""
     if premise_text.endswith(premises.NO_EVIDENCE):
         # the figure the question asserts is part of the question: show the passage that checks it
         shown = {p.id for p in literature}
-        pool = [p for part in parts for p in [h.passage for h in part.lit_hits] + list(part.premise_pool)
-                if p.id not in shown]
+        pool = [
+            p
+            for part in parts
+            for p in [h.passage for h in part.lit_hits] + list(part.premise_pool)
+            if p.id not in shown
+        ]
         extra = premises.first_with_evidence(question.premise, pool)
         if extra is not None:
             k = min(len(literature), top_k - 1) + 1
             literature = literature[: k - 1] + [replace(extra, quote=extra.text, marker=f"L{k}")]
-            s, e = _excerpt(Hit(extra, 0.0, 0.0, 0.0), parts[0], question, ctx, policy,
-                            figures=[f.text for f in question.premise.figures])
+            s, e = _excerpt(
+                Hit(extra, 0.0, 0.0, 0.0),
+                parts[0],
+                question,
+                ctx,
+                policy,
+                figures=[f.text for f in question.premise.figures],
+            )
             literature[-1] = replace(literature[-1], quote=extra.text[s:e])
             premise_text = premises.check(question.premise, literature, essay)
-    notices = list(f"“{p.title}” is a user-added essay: its claims are not reviewed." for p in essay[:1]
-                   if ctx.reviewed_essay and p.source != ctx.reviewed_essay)
+    notices = [
+        f"“{p.title}” is a user-added essay: its claims are not reviewed."
+        for p in essay[:1]
+        if ctx.reviewed_essay and p.source != ctx.reviewed_essay
+    ]
     if not question.english:
-        notices.append(f"Your question is in {LANG_NAMES.get(question.language, question.language)}; it was matched "
-                       "with a multilingual encoder, and the answer quotes the English sources.")
+        notices.append(
+            f"Your question is in {LANG_NAMES.get(question.language, question.language)}; it was matched "
+            "with a multilingual encoder, and the answer quotes the English sources."
+        )
     if question.followup and question.asks_quantity and not shown_cards:
         missing = _uncovered_focus(question, essay, literature, ctx.idf)
         if missing:
-            return abstain(question.text, question.resolved, (), f"the sources say nothing about {missing} in "
-                           "the context of the earlier question, so Counterpoint does not answer something near it.",
-                           "part-not-covered", ctx.essay_title)
+            return abstain(
+                question.text,
+                question.resolved,
+                (),
+                f"the sources say nothing about {missing} in "
+                "the context of the earlier question, so Counterpoint does not answer something near it.",
+                "part-not-covered",
+                ctx.essay_title,
+            )
     direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list)
     return Answer(
-        question=question.text, resolved_question=question.resolved, abstained=False, essay=tuple(essay),
-        literature=tuple(literature), verdict=primary.verdict if primary else None, claim=primary,
-        summary=summarize(essay, literature, primary, figures), figures=tuple(figures),
-        suggestions=() if essay or literature else SUGGESTIONS, notices=tuple(notices),
-        review_status="reviewed" if shown_cards else ("not-reviewed" if any("user-added" in n for n in notices)
-                                                       else "no-matching-claim"),
-        direct=direct, cards=shown_cards, claim_list=tuple(claim_list), inventory=tuple(counts.items()),
-        premise=premise_text, language=question.language, intent=question.intent, parts=tuple(question.parts),
+        question=question.text,
+        resolved_question=question.resolved,
+        abstained=False,
+        essay=tuple(essay),
+        literature=tuple(literature),
+        verdict=primary.verdict if primary else None,
+        claim=primary,
+        summary=summarize(essay, literature, primary, figures),
+        figures=tuple(figures),
+        suggestions=() if essay or literature else SUGGESTIONS,
+        notices=tuple(notices),
+        review_status="reviewed"
+        if shown_cards
+        else ("not-reviewed" if any("user-added" in n for n in notices) else "no-matching-claim"),
+        direct=direct,
+        cards=shown_cards,
+        claim_list=tuple(claim_list),
+        inventory=tuple(counts.items()),
+        premise=premise_text,
+        language=question.language,
+        intent=question.intent,
+        parts=tuple(question.parts),
     )
 
 
-def _figures(claim: Claim | None, essay: Sequence[Passage], literature: Sequence[Passage],
-             resolved: str) -> list[FigureComparison]:
+def _figures(
+    claim: Claim | None, essay: Sequence[Passage], literature: Sequence[Passage], resolved: str
+) -> list[FigureComparison]:
     figures: list[FigureComparison] = []
     if claim is not None:
         for f in claim.figures:
             lit_marker = next((p.marker for p in literature if f.literature in p.text), "")
-            figures.append(FigureComparison(f.kind, f.essay, f.literature, f.note, "E1", lit_marker, "review"))
+            figures.append(
+                FigureComparison(f.kind, f.essay, f.literature, f.note, "E1", lit_marker, "review")
+            )
     if not figures and essay:
         figures = compare(resolved, essay[0].quote, [(p.marker, p.quote) for p in literature])
     return figures
@@ -341,11 +491,18 @@ def _uncovered_focus(question: Question, essay: Sequence[Passage], literature: S
             sent = p.text[s:e]
             if not numeric or any(x.kind != "year" for x in extract(sent)):
                 shown |= set(tokenize(sent))
-    own = [t for t in question.own_tokens if not t.isdigit() and idf(t) >= 1.0 and t not in FRAMING
-           and t not in GENERIC_TOKENS]
+    own = [
+        t
+        for t in question.own_tokens
+        if not t.isdigit() and idf(t) >= 1.0 and t not in FRAMING and t not in GENERIC_TOKENS
+    ]
     missing = [t for t in own if t not in shown]
     if own and len(missing) == len(own):
-        words = [w for w in question.text.strip(" ?.!").split() if any(w.lower().startswith(m[:4]) for m in missing)]
+        words = [
+            w
+            for w in question.text.strip(" ?.!").split()
+            if any(w.lower().startswith(m[:4]) for m in missing)
+        ]
         return "“" + " ".join(words or missing) + "”"
     return ""
 
@@ -356,15 +513,24 @@ def _repeats(rationale: str, p: Passage) -> bool:
     first = first_sentence(rationale)
     nums = set(re.findall(r"\d[\d,.–-]*\d", p.quote))
     a, b = set(tokenize(first)), set(tokenize(p.quote))
-    return bool(nums) and nums <= set(re.findall(r"\d[\d,.–-]*\d", first)) or len(a & b) >= 0.6 * max(len(b), 1)
+    return (bool(nums) and nums <= set(re.findall(r"\d[\d,.–-]*\d", first))) or len(a & b) >= 0.6 * max(
+        len(b), 1
+    )
 
 
 def _sentence_quote(p: Passage) -> str:
     return f"“{p.quote}” [{p.marker}]"
 
 
-def _direct(question: Question, cards: Sequence[ClaimCard], essay: Sequence[Passage], literature: Sequence[Passage],
-            premise_text: str, counts: dict[str, int], claim_list: Sequence[Claim]) -> str:
+def _direct(
+    question: Question,
+    cards: Sequence[ClaimCard],
+    essay: Sequence[Passage],
+    literature: Sequence[Passage],
+    premise_text: str,
+    counts: dict[str, int],
+    claim_list: Sequence[Claim],
+) -> str:
     """One to three sentences that answer the question, each made of verified pieces."""
     out: list[str] = []
     if premise_text:
@@ -377,9 +543,16 @@ def _direct(question: Question, cards: Sequence[ClaimCard], essay: Sequence[Pass
     if cards:
         for card in cards[: 2 if len(cards) > 1 else 1]:
             c = card.claim
-            out.append(f"{VERDICT_OPENERS[c.verdict]}: the essay says “{c.quote}” [{card.marker}]. "
-                       f"{first_sentence(c.rationale)}")
-        if len(out) < 3 and literature and len(cards) == 1 and not _repeats(cards[0].claim.rationale, literature[0]):
+            out.append(
+                f"{VERDICT_OPENERS[c.verdict]}: the essay says “{c.quote}” [{card.marker}]. "
+                f"{first_sentence(c.rationale)}"
+            )
+        if (
+            len(out) < 3
+            and literature
+            and len(cards) == 1
+            and not _repeats(cards[0].claim.rationale, literature[0])
+        ):
             out.append(_sentence_quote(literature[0]))
         return " ".join(out[:3])
     if literature:
@@ -394,8 +567,12 @@ def _direct(question: Question, cards: Sequence[ClaimCard], essay: Sequence[Pass
     return " ".join(out[:3])
 
 
-def summarize(essay: Sequence[Passage], literature: Sequence[Passage], claim: Claim | None,
-              figures: Sequence[FigureComparison]) -> str:
+def summarize(
+    essay: Sequence[Passage],
+    literature: Sequence[Passage],
+    claim: Claim | None,
+    figures: Sequence[FigureComparison],
+) -> str:
     lines = []
     if essay:
         e = essay[0]
@@ -405,12 +582,17 @@ def summarize(essay: Sequence[Passage], literature: Sequence[Passage], claim: Cl
     if literature:
         l1 = literature[0]
         more = ", ".join(f"[{p.marker}]" for p in literature[1:])
-        lines.append(f"Mainstream literature ({l1.title}, {l1.locator}): “{l1.quote}” [{l1.marker}]"
-                     + (f"; see also {more}." if more else ""))
+        lines.append(
+            f"Mainstream literature ({l1.title}, {l1.locator}): “{l1.quote}” [{l1.marker}]"
+            + (f"; see also {more}." if more else "")
+        )
     for f in figures:
         where = f" [{f.literature_marker}]" if f.literature_marker else ""
-        lines.append(f"Figures, {f.kind}: essay {f.essay} [{f.essay_marker}] · literature {f.literature}{where}"
-                     + (f" ({f.note})" if f.note else "") + ".")
+        lines.append(
+            f"Figures, {f.kind}: essay {f.essay} [{f.essay_marker}] · literature {f.literature}{where}"
+            + (f" ({f.note})" if f.note else "")
+            + "."
+        )
     if claim is not None:
         label = VERDICT_LABELS[claim.verdict]
         lines.append(f"Assessment (reviewed claim {claim.id}): {claim.verdict} ({label}). {claim.rationale}")

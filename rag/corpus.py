@@ -3,18 +3,19 @@
 Stage 1 of the pipeline: files -> ``Passage`` and ``Claim`` records. Nothing here embeds or
 indexes; ``index.py`` takes the passages from here.
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
 from .essay import Essay, parse_essay
-from .models import Cite, Claim, Figure, Passage, VERDICTS, Work
+from .models import VERDICTS, Cite, Claim, Figure, Passage, Work
 
 CITE_RE = re.compile(r"\[@([A-Za-z0-9_.:-]+)(?:,\s*([^\]]+))?\]")
 SOURCES_RE = re.compile(r"^Sources?:\s*(.+)$", re.M)
@@ -70,15 +71,18 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed here",
-                                              event.start_mark)
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed here", event.start_mark
+            )
         return super().compose_node(parent, index)
 
 
 def safe_yaml(text: str, where: str = "", max_chars: int = MAX_YAML_CHARS):
     """Parse small, untrusted YAML: size-capped, no aliases; errors are CorpusErrors naming ``where``."""
     if len(text) > max_chars:
-        raise CorpusError(f"{where}: too large ({len(text):,} characters of YAML; the limit is {max_chars:,})")
+        raise CorpusError(
+            f"{where}: too large ({len(text):,} characters of YAML; the limit is {max_chars:,})"
+        )
     try:
         return yaml.load(text, Loader=_NoAliasLoader)
     except yaml.YAMLError as exc:
@@ -97,7 +101,7 @@ def read_front_matter(text: str, path: str = "") -> tuple[dict, str]:
         raise CorpusError(f"{path}: front matter is {str(exc).removeprefix(f'{path}: ')}") from exc
     if not isinstance(meta, dict):
         raise CorpusError(f"{path}: front matter must be a mapping")
-    return meta, text[m.end():]
+    return meta, text[m.end() :]
 
 
 def load_bibliography(path: Path) -> dict[str, Work]:
@@ -108,7 +112,9 @@ def load_bibliography(path: Path) -> dict[str, Work]:
     for key, entry in data.items():
         if not isinstance(entry, dict) or "title" not in entry:
             raise CorpusError(f"{path}: entry {key!r} needs at least a title")
-        fields = {k: ("" if v is None else str(v)) for k, v in entry.items() if k in Work.__dataclass_fields__}
+        fields = {
+            k: ("" if v is None else str(v)) for k, v in entry.items() if k in Work.__dataclass_fields__
+        }
         if "issue" in entry and entry["issue"] is not None:
             fields["volume"] = f"{fields.get('volume', '')}:{entry['issue']}".strip(":")
         out[str(key)] = Work(key=str(key), **{k: v for k, v in fields.items() if k != "key"})
@@ -127,7 +133,7 @@ def parse_cites(line: str, bibliography: dict[str, Work], where: str) -> tuple[C
 
 def passage_id(doc_id: str, locator: str, text: str) -> str:
     """Content hash: an unchanged passage keeps its id, so it is never re-embedded."""
-    h = hashlib.sha256(f"{doc_id}\x1f{locator}\x1f{text}".encode("utf-8")).hexdigest()
+    h = hashlib.sha256(f"{doc_id}\x1f{locator}\x1f{text}".encode()).hexdigest()
     return h[:24]
 
 
@@ -138,17 +144,17 @@ def split_markdown(doc_id: str, title: str, body: str) -> tuple[str, list[tuple[
     sections = []
     for i in range(1, len(parts), 2):
         heading, content = parts[i].strip(), parts[i + 1]
-        m = None
-        for m in SOURCES_RE.finditer(content):
-            pass
+        found = list(SOURCES_RE.finditer(content))
+        m = found[-1] if found else None
         sources = m.group(1) if m else ""
         text = (content[: m.start()] if m else content).strip()
         sections.append((heading, text, sources))
     return preamble, sections
 
 
-def load_markdown_document(path: Path, bibliography: dict[str, Work], side: str = "literature",
-                           default_kind: str = "digest") -> Document:
+def load_markdown_document(
+    path: Path, bibliography: dict[str, Work], side: str = "literature", default_kind: str = "digest"
+) -> Document:
     text = path.read_text(encoding="utf-8")
     meta, body = read_front_matter(text, str(path))
     doc_id = str(meta.get("id") or path.stem)
@@ -166,11 +172,21 @@ def load_markdown_document(path: Path, bibliography: dict[str, Work], side: str 
         citation = f"Counterpoint {label} “{title}”, {locator}"
         if cites:
             citation += ". Summarises: " + " ".join(c.text for c in cites)
-        passages.append(Passage(
-            id=passage_id(doc_id, locator, content), text=content, source=doc_id, side=side,  # type: ignore[arg-type]
-            kind=kind, title=title, locator=locator, citation=citation, cites=cites, section=heading,
-            embed_text=f"{title}. {heading}.\n{content}",
-        ))
+        passages.append(
+            Passage(
+                id=passage_id(doc_id, locator, content),
+                text=content,
+                source=doc_id,
+                side=side,  # type: ignore[arg-type]
+                kind=kind,
+                title=title,
+                locator=locator,
+                citation=citation,
+                cites=cites,
+                section=heading,
+                embed_text=f"{title}. {heading}.\n{content}",
+            )
+        )
     return Document(doc_id, title, kind, side, str(path), passages, meta, preamble)
 
 
@@ -202,7 +218,7 @@ def essay_document(essay: Essay, path: str) -> Document:
         groups.append(pending)
     for group in groups:
         start, end = group[0], group[-1]
-        text = essay.text[start.start: end.start + len(end.text)]
+        text = essay.text[start.start : end.start + len(end.text)]
         nums = tuple(p.number for p in group)
         locator = f"¶{nums[0]}" if len(nums) == 1 else f"¶{nums[0]}–{nums[-1]}"
         notes = tuple(essay.notes[n] for p in group for n in p.footnotes if n in essay.notes)
@@ -210,13 +226,31 @@ def essay_document(essay: Essay, path: str) -> Document:
         if notes:
             citation += ". Essay's own notes: " + "; ".join(n.resolved for n in notes)
         section = end.section if end.kind != "title" else "Title"
-        passages.append(Passage(
-            id=passage_id(essay.doc_id, locator, text), text=text, source=essay.doc_id, side="essay",
-            kind="essay", title=essay.title, locator=locator, citation=citation, footnotes=notes,
-            paragraphs=nums, section=section, embed_text=f"{section}.\n{text}",
-        ))
-    return Document(essay.doc_id, essay.title, "essay", "essay", path, passages,
-                    {"author": essay.author, "outlet": essay.outlet, "date": essay.date})
+        passages.append(
+            Passage(
+                id=passage_id(essay.doc_id, locator, text),
+                text=text,
+                source=essay.doc_id,
+                side="essay",
+                kind="essay",
+                title=essay.title,
+                locator=locator,
+                citation=citation,
+                footnotes=notes,
+                paragraphs=nums,
+                section=section,
+                embed_text=f"{section}.\n{text}",
+            )
+        )
+    return Document(
+        essay.doc_id,
+        essay.title,
+        "essay",
+        "essay",
+        path,
+        passages,
+        {"author": essay.author, "outlet": essay.outlet, "date": essay.date},
+    )
 
 
 def load_claims(path: Path, essay: Essay, bibliography: dict[str, Work], digest_ids: set[str]) -> list[Claim]:
@@ -247,15 +281,25 @@ def load_claims(path: Path, essay: Essay, bibliography: dict[str, Work], digest_
             if w not in bibliography:
                 raise CorpusError(f"{where}: unknown work {w!r}")
         fns = tuple(int(x) for x in entry.get("footnotes") or ())
-        claims.append(Claim(
-            id=cid, quote=quote, paragraph=par, footnotes=fns, verdict=verdict,
-            rationale=str(entry.get("rationale", "")).strip(), section=str(entry.get("section", "")),
-            digests=tuple(entry.get("digests") or ()), works=works,
-            citations=tuple(bibliography[w].citation for w in works),
-            figures=tuple(Figure(**{k: str(v) for k, v in f.items()}) for f in entry.get("figures") or ()),
-            dossier=entry.get("dossier"),
-            resolved_footnotes=tuple(essay.notes[n].resolved for n in fns if n in essay.notes),
-        ))
+        claims.append(
+            Claim(
+                id=cid,
+                quote=quote,
+                paragraph=par,
+                footnotes=fns,
+                verdict=verdict,
+                rationale=str(entry.get("rationale", "")).strip(),
+                section=str(entry.get("section", "")),
+                digests=tuple(entry.get("digests") or ()),
+                works=works,
+                citations=tuple(bibliography[w].citation for w in works),
+                figures=tuple(
+                    Figure(**{k: str(v) for k, v in f.items()}) for f in entry.get("figures") or ()
+                ),
+                dossier=entry.get("dossier"),
+                resolved_footnotes=tuple(essay.notes[n].resolved for n in fns if n in essay.notes),
+            )
+        )
     return claims
 
 
@@ -280,8 +324,13 @@ def claims_inventory(claims: Iterable[Claim]) -> dict:
 
 
 def corpus_files(corpus_dir: Path, extra: Iterable[Path] = ()) -> list[Path]:
-    files = sorted(p for p in corpus_dir.rglob("*") if p.is_file() and p.suffix in {".md", ".txt", ".yaml", ".yml"}
-                   and p.name not in {"FORMAT.md", "CHANGELOG.md"})
+    files = sorted(
+        p
+        for p in corpus_dir.rglob("*")
+        if p.is_file()
+        and p.suffix in {".md", ".txt", ".yaml", ".yml"}
+        and p.name not in {"FORMAT.md", "CHANGELOG.md"}
+    )
     return files + sorted(extra)
 
 

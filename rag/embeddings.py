@@ -3,13 +3,14 @@
 A factory seam picks the backend: the lean ONNX encoder (onnxruntime + tokenizers, no torch)
 when an exported model exists, else sentence-transformers. Both give unit-normalised vectors.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -18,8 +19,12 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 DIM = 384
 log = logging.getLogger(__name__)
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-               "TOKENIZERS_PARALLELISM": "false"}.items():
+for _k, _v in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
     os.environ.setdefault(_k, _v)
 
 
@@ -32,7 +37,7 @@ def model_path() -> Path:
 def length_sorted_batches(texts: Sequence[str], batch_size: int) -> list[list[int]]:
     """Indices grouped so each batch holds texts of similar length (less padding waste)."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    return [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 class _Base(Embeddings):
@@ -85,8 +90,13 @@ class SentenceTransformerEmbeddings(_Base):
         return self._model
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self.model.encode(texts, batch_size=len(texts), normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+        return self.model.encode(
+            texts,
+            batch_size=len(texts),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ).astype(np.float32)
 
 
 def get_embeddings(settings=None, progress=None) -> _Base:
@@ -96,8 +106,9 @@ def get_embeddings(settings=None, progress=None) -> _Base:
     if choice == "onnx-int8":
         from .onnx_encoder import OnnxEmbeddings
 
-        return OnnxEmbeddings(getattr(settings, "home", Path(".rag")), batch_size=batch, progress=progress,
-                              quantized=True)
+        return OnnxEmbeddings(
+            getattr(settings, "home", Path(".rag")), batch_size=batch, progress=progress, quantized=True
+        )
     if choice in {"auto", "onnx"}:
         try:
             from .onnx_encoder import OnnxEmbeddings, onnx_model_file

@@ -4,6 +4,7 @@ Numbering rule (the dossier's, documented in corpus/FORMAT.md): every non-empty 
 title is one paragraph, title = ¶0, up to the last body line before footnote [1]. Block quotes
 and the lines that introduce them are paragraphs of their own.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,11 +62,7 @@ def _norm(s: str) -> str:
 
 def _is_heading(line: str) -> bool:
     words = line.split()
-    return (
-        0 < len(words) <= HEADING_MAX_WORDS
-        and not re.search(r"[.:;?!\]”\"]$", line)
-        and line[0].isupper()
-    )
+    return 0 < len(words) <= HEADING_MAX_WORDS and not re.search(r"[.:;?!\]”\"]$", line) and line[0].isupper()
 
 
 def split_note(raw: str) -> tuple[str, str]:
@@ -76,7 +73,9 @@ def split_note(raw: str) -> tuple[str, str]:
     return raw[: m.start()].rstrip(". ,"), m.group(1).strip().rstrip(".")
 
 
-def resolve_notes(raw_notes: dict[int, str], bibliography: dict[str, Work] | None = None) -> dict[int, Footnote]:
+def resolve_notes(
+    raw_notes: dict[int, str], bibliography: dict[str, Work] | None = None
+) -> dict[int, Footnote]:
     """Follow Ibid. chains: 'Ibid.' repeats the previous work and pages, 'Ibid., p. 25' the work."""
     out: dict[int, Footnote] = {}
     prev: Footnote | None = None
@@ -124,8 +123,13 @@ def match_work(work: str, bibliography: dict[str, Work]) -> str:
     return best
 
 
-def parse_essay(text: str, doc_id: str = "essay", bibliography: dict[str, Work] | None = None,
-                author: str | None = None, outlet: str | None = None) -> Essay:
+def parse_essay(
+    text: str,
+    doc_id: str = "essay",
+    bibliography: dict[str, Work] | None = None,
+    author: str | None = None,
+    outlet: str | None = None,
+) -> Essay:
     text = text.replace("\r\n", "\n")
     lines: list[tuple[int, str]] = []
     pos = 0
@@ -149,7 +153,9 @@ def parse_essay(text: str, doc_id: str = "essay", bibliography: dict[str, Work] 
             if m:
                 notes_raw[int(m.group(1))] = m.group(2).strip()
             else:
-                kv = re.match(r"^(Author\(s\)|Title|Published|First posted on CODOH|Appears In):\s*(.*)$", line)
+                kv = re.match(
+                    r"^(Author\(s\)|Title|Published|First posted on CODOH|Appears In):\s*(.*)$", line
+                )
                 if kv:
                     meta[kv.group(1)] = kv.group(2).strip()
             continue
@@ -162,7 +168,7 @@ def parse_essay(text: str, doc_id: str = "essay", bibliography: dict[str, Work] 
         markers = tuple(int(x) for x in MARKER_RE.findall(line))
         if number == 0:
             kind = "title"
-        elif line.startswith("Published:") or "periodical" in line.lower() and number <= 3:
+        elif line.startswith("Published:") or ("periodical" in line.lower() and number <= 3):
             kind = "meta"
         elif _is_heading(line) and not markers:
             kind = "heading"
@@ -171,7 +177,9 @@ def parse_essay(text: str, doc_id: str = "essay", bibliography: dict[str, Work] 
             kind = "intro"
         else:
             kind = "body"
-        paragraphs.append(Paragraph(number, line, kind, section if kind != "heading" else line, markers, start))
+        paragraphs.append(
+            Paragraph(number, line, kind, section if kind != "heading" else line, markers, start)
+        )
     # A paragraph directly after an intro line ("X writes:") is a block quote of X.
     for i, p in enumerate(paragraphs[:-1]):
         if p.text.rstrip().endswith(":") and p.kind in {"intro", "body"} and paragraphs[i + 1].kind == "body":
@@ -179,7 +187,8 @@ def parse_essay(text: str, doc_id: str = "essay", bibliography: dict[str, Work] 
             paragraphs[i + 1] = Paragraph(q.number, q.text, "quote", q.section, q.footnotes, q.start)
 
     published = meta.get("Published") or next(
-        (l.split(":", 1)[1].strip() for _, l in body_lines[:4] if l.startswith("Published:")), "")
+        (ln.split(":", 1)[1].strip() for _, ln in body_lines[:4] if ln.startswith("Published:")), ""
+    )
     outlet_name = outlet or ("Inconvenient History" if "Inconvenient History" in text else "")
     return Essay(
         doc_id=doc_id,

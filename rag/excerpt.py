@@ -5,11 +5,12 @@ score is its idf-weighted word overlap with the question plus its cosine to the 
 with bonuses for the figure kinds asked about. The choice widens to the previous sentence when the
 chosen one leans on it ("These plants…", "He…"), and to the next when it is very short.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -17,9 +18,11 @@ from .figures import extract
 from .lexical import tokenize
 from .sentences import sentence_spans, strip_markers
 
-ANAPHOR_RE = re.compile(r"^[\"“‘(]*(These|This|That|Those|Such|He|She|It|They|His|Her|Its|Their|"
-                        r"The (?:plant|factory|city|figure|report|book|author|claim|estimate|number)s?|"
-                        r"Both|Neither|Here|There|Then|So|But|However|Yet)\b")
+ANAPHOR_RE = re.compile(
+    r"^[\"“‘(]*(These|This|That|Those|Such|He|She|It|They|His|Her|Its|Their|"
+    r"The (?:plant|factory|city|figure|report|book|author|claim|estimate|number)s?|"
+    r"Both|Neither|Here|There|Then|So|But|However|Yet)\b"
+)
 NUMBER_RE = re.compile(r"\d[\d,.]*\d|\d")
 
 
@@ -30,8 +33,8 @@ class WeightedQuery:
     weights: dict[str, float]
 
     @classmethod
-    def build(cls, question: str, resolved: str, context_weight: float = 0.4) -> "WeightedQuery":
-        w = {t: 1.0 for t in tokenize(question)}
+    def build(cls, question: str, resolved: str, context_weight: float = 0.4) -> WeightedQuery:
+        w = dict.fromkeys(tokenize(question), 1.0)
         for t in tokenize(resolved):
             w.setdefault(t, context_weight)
         return cls(w)
@@ -57,11 +60,22 @@ class SentenceBank:
         return spans, self.vectors.get(pid)
 
 
-def choose(text: str, q: WeightedQuery, idf: Callable[[str], float], kinds: set[str],
-           qvec: np.ndarray | None = None, spans: Sequence[tuple[int, int]] | None = None,
-           svecs: np.ndarray | None = None, prefer: str = "", figures: Sequence[str] = (),
-           dense_weight: float = 0.8, short: int = 70, window: int = 2, neighbour_share: float = 0.5,
-           max_chars: int = 420) -> tuple[int, int, float]:
+def choose(
+    text: str,
+    q: WeightedQuery,
+    idf: Callable[[str], float],
+    kinds: set[str],
+    qvec: np.ndarray | None = None,
+    spans: Sequence[tuple[int, int]] | None = None,
+    svecs: np.ndarray | None = None,
+    prefer: str = "",
+    figures: Sequence[str] = (),
+    dense_weight: float = 0.8,
+    short: int = 70,
+    window: int = 2,
+    neighbour_share: float = 0.5,
+    max_chars: int = 420,
+) -> tuple[int, int, float]:
     """(start, end, score) of the best excerpt of ``text`` for the question."""
     spans = list(spans) if spans is not None else sentence_spans(text)
     if not spans:
@@ -92,15 +106,18 @@ def choose(text: str, q: WeightedQuery, idf: Callable[[str], float], kinds: set[
     best = max(range(len(spans)), key=lambda i: scores[i])
     best_score = scores[best]
     first, last = best, best
-    if best > 0 and ANAPHOR_RE.match(text[spans[best][0]:spans[best][1]]):
+    if best > 0 and ANAPHOR_RE.match(text[spans[best][0] : spans[best][1]]):
         first = best - 1  # the antecedent of "These", "He"… sits in the previous sentence
     elif window > 1:
         # the better neighbour joins when it also speaks to the question: a summary sentence and
         # the evidence beside it are read together
         nbrs = [j for j in (best - 1, best + 1) if 0 <= j < len(spans) and scores[j] > 0]
         j = max(nbrs, key=lambda j: scores[j], default=None)
-        if j is not None and scores[j] >= neighbour_share * best_score and \
-                spans[max(j, best)][1] - spans[min(j, best)][0] <= max_chars:
+        if (
+            j is not None
+            and scores[j] >= neighbour_share * best_score
+            and spans[max(j, best)][1] - spans[min(j, best)][0] <= max_chars
+        ):
             first, last = min(j, best), max(j, best)
     if spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
         last += 1
@@ -116,5 +133,5 @@ def first_sentence(text: str, limit: int = 320) -> str:
     s, e = spans[0]
     out = text[s:e].strip()
     if len(out) < 60 and len(spans) > 1:
-        out = text[s:spans[1][1]].strip()
-    return out if len(out) <= limit else out[: limit].rsplit(" ", 1)[0] + "…"
+        out = text[s : spans[1][1]].strip()
+    return out if len(out) <= limit else out[:limit].rsplit(" ", 1)[0] + "…"

@@ -3,6 +3,7 @@
 Pure functions: ``extract`` finds figures like "750,000 trucks", "$376 million", "1933";
 ``compare`` pairs essay and literature figures of the same kind that the question asks about.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,7 @@ def _extract(text: str) -> tuple[Quantity, ...]:
         elif re.fullmatch(r"1[89]\d\d|20\d\d", num) and not m.group("num2") and not scale:
             kind = "year"  # "between 1929 and Stalin's death in 1953": a date, not a death toll
         else:
-            after = text[m.end(): m.end() + 60]
+            after = text[m.end() : m.end() + 60]
             words = re.findall(r"[A-Za-z]+", after)[:4]
             found = [WORD_KIND[w.lower()] for w in words if w.lower() in WORD_KIND]
             # "1.5–1.7 million people died": a head count that died is a death toll
@@ -95,8 +96,9 @@ def counted_kinds(question: str) -> set[str]:
     """The kinds a question counts: the words right after "how many / how much / number of"
     ("how many died" → deaths), not every kind word it mentions ("exiled peasants")."""
     out: set[str] = set()
-    for m in re.finditer(r"\b(?:how many|how much|number of|toll of|count of)\s+((?:[a-z%$-]+\s*){1,3})",
-                         question.lower()):
+    for m in re.finditer(
+        r"\b(?:how many|how much|number of|toll of|count of)\s+((?:[a-z%$-]+\s*){1,3})", question.lower()
+    ):
         out |= {WORD_KIND[w] for w in re.findall(r"[a-z%$]+", m.group(1)) if w in WORD_KIND}
     return out
 

@@ -8,21 +8,50 @@ over two and three turns. An elliptical follow-up ("And aircraft?") replaces the
 focus (the noun phrase after how many / which / what / who); a pronoun follow-up ("Was he
 right?") keeps the anchor whole, because the pronoun points at it.
 """
+
 from __future__ import annotations
 
 import re
 
 from .lexical import STOPWORDS, fold
 
-CONNECTIVE_RE = re.compile(r"^\s*(and|but|also|what about|how about|then|so|or|plus|ok(?:ay)?,? (?:and|so)|"
-                           r"und|y|et|а|и|e)\b", re.I)
-PRONOUN_RE = re.compile(r"\b(they|them|it|its|that|those|this|these|he|she|him|her|his|hers|there|then|"
-                        r"the same|such)\b", re.I)
+CONNECTIVE_RE = re.compile(
+    r"^\s*(and|but|also|what about|how about|then|so|or|plus|ok(?:ay)?,? (?:and|so)|"
+    r"und|y|et|а|и|e)\b",
+    re.I,
+)
+PRONOUN_RE = re.compile(
+    r"\b(they|them|it|its|that|those|this|these|he|she|him|her|his|hers|there|then|"
+    r"the same|such)\b",
+    re.I,
+)
 FOCUS_RE = re.compile(
     r"\b(how many|how much|which|what|who|whom|when)\s+((?:[\w’'-]+\s+){0,4}?)"
-    r"(?=did|do|does|was|were|is|are|has|have|had|will|would|could|can|\?|$)", re.I)
-GENERIC = {"many", "much", "number", "figure", "figures", "really", "true", "right", "wrong", "exactly",
-           "actually", "please", "tell", "more", "about", "else", "other", "same", "ok", "okay"}
+    r"(?=did|do|does|was|were|is|are|has|have|had|will|would|could|can|\?|$)",
+    re.I,
+)
+GENERIC = {
+    "many",
+    "much",
+    "number",
+    "figure",
+    "figures",
+    "really",
+    "true",
+    "right",
+    "wrong",
+    "exactly",
+    "actually",
+    "please",
+    "tell",
+    "more",
+    "about",
+    "else",
+    "other",
+    "same",
+    "ok",
+    "okay",
+}
 
 
 def content_words(text: str) -> list[str]:
@@ -52,7 +81,7 @@ def context_of(previous: str, keep_focus: bool = False, replaced: frozenset[str]
     text = previous
     focus = FOCUS_RE.search(previous)
     if focus and not keep_focus:
-        text = previous[: focus.start(2)] + previous[focus.end(2):]
+        text = previous[: focus.start(2)] + previous[focus.end(2) :]
     words = [w for w in content_words(text) if w.lower() not in GENERIC and fold(w) not in replaced]
     if not words and not keep_focus:
         return context_of(previous, keep_focus=True, replaced=replaced)
@@ -73,8 +102,9 @@ def anchor(history: list[str]) -> str:
     return history[0] if history else ""
 
 
-def resolve_history(question: str, history: list[str] | None,
-                    names: frozenset[str] = frozenset()) -> tuple[str, bool]:
+def resolve_history(
+    question: str, history: list[str] | None, names: frozenset[str] = frozenset()
+) -> tuple[str, bool]:
     """(text for retrieval, whether the question was read as a follow-up).
 
     ``names`` are the corpus's own names: a follow-up that names one ("and Chelyabinsk?")
@@ -88,18 +118,26 @@ def resolve_history(question: str, history: list[str] | None,
     own = content_words(q)
     elliptical = bool(CONNECTIVE_RE.match(q)) and len([w for w in own if w.lower() not in GENERIC]) <= 2
     own_names = ({fold(w) for w in own} & names) if elliptical else set()
-    replaced = frozenset(fold(w) for w in content_words(base) if fold(w) in names) if own_names else frozenset()
+    replaced = (
+        frozenset(fold(w) for w in content_words(base) if fold(w) in names) if own_names else frozenset()
+    )
     focus = FOCUS_RE.search(base)
     focus_is_kind = bool(focus and any(_is_kind_word(w) for w in focus.group(2).split()))
     keep = needs_anchor_focus(q) or bool(own_names) or not focus_is_kind
     ctx = context_of(base, keep_focus=keep, replaced=replaced)
     # later follow-ups add their own words ("Where was it published?" → "published"), unless this
     # one swaps them (a new name or a new counted kind)
-    later = history[history.index(base) + 1:] if base in history else []
+    later = history[history.index(base) + 1 :] if base in history else []
     swaps_kind = any(_is_kind_word(w) for w in own)
-    extra = [w for h in later for w in content_words(h) if w.lower() not in GENERIC
-             and not (swaps_kind and _is_kind_word(w)) and not (own_names and fold(w) in names)
-             and w.lower() not in ctx.lower()]
+    extra = [
+        w
+        for h in later
+        for w in content_words(h)
+        if w.lower() not in GENERIC
+        and not (swaps_kind and _is_kind_word(w))
+        and not (own_names and fold(w) in names)
+        and w.lower() not in ctx.lower()
+    ]
     if extra:
         ctx = " ".join([ctx, *dict.fromkeys(extra)]).strip()
     # intermediate follow-ups that named a new subject ("and the tanks?") are replaced by this one;

@@ -7,6 +7,7 @@ Commit order makes indexing crash-safe and idempotent:
 A crash before step 2 leaves the previous store in force; vectors not in the store are ignored
 by every query, and collected on the next sync.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,9 +16,9 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from .lexical import BM25Index, tokenize
 from .models import Passage
@@ -71,8 +72,12 @@ def make_client(settings: Settings):
         from urllib.parse import urlparse
 
         u = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
-                                   ssl=u.scheme == "https", settings=chroma_settings)
+        return chromadb.HttpClient(
+            host=u.hostname or "127.0.0.1",
+            port=u.port or 8000,
+            ssl=u.scheme == "https",
+            settings=chroma_settings,
+        )
     path = settings.home / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -87,8 +92,12 @@ def make_vectorstore(settings: Settings, embeddings, side: str, client=None):
     """The LangChain vector store used for writes (embedding through our ``Embeddings``)."""
     from langchain_chroma import Chroma
 
-    return Chroma(collection_name=collection_name(settings, side), embedding_function=embeddings,
-                  client=client or make_client(settings), collection_metadata=COLLECTION_META)
+    return Chroma(
+        collection_name=collection_name(settings, side),
+        embedding_function=embeddings,
+        client=client or make_client(settings),
+        collection_metadata=COLLECTION_META,
+    )
 
 
 class Index:
@@ -128,7 +137,8 @@ class Index:
         embedding function: Chroma's default one would download a model)."""
         if side not in self._col:
             self._col[side] = self.client.get_or_create_collection(
-                collection_name(self.settings, side), metadata=COLLECTION_META, embedding_function=None)
+                collection_name(self.settings, side), metadata=COLLECTION_META, embedding_function=None
+            )
         return self._col[side]
 
     def reload(self) -> None:
@@ -150,8 +160,11 @@ class Index:
             except (ValueError, UnicodeDecodeError, OSError) as exc:
                 self.damage.append(f"{MANIFEST} is unreadable ({exc.__class__.__name__}: {str(exc)[:80]})")
             else:
-                if not isinstance(manifest, dict) or not isinstance(manifest.get("store"), str) \
-                        or not isinstance(manifest.get("count"), int):
+                if (
+                    not isinstance(manifest, dict)
+                    or not isinstance(manifest.get("store"), str)
+                    or not isinstance(manifest.get("count"), int)
+                ):
                     self.damage.append(f"{MANIFEST} holds no index (found {json.dumps(manifest)[:40]})")
                     manifest = manifest if isinstance(manifest, dict) else None
                     self.damaged_manifest = manifest
@@ -171,8 +184,10 @@ class Index:
             except (ValueError, KeyError, TypeError, UnicodeDecodeError, OSError) as exc:
                 self.damage.append(f"the passage store {store.name} is damaged ({exc.__class__.__name__})")
             if not self.damage and manifest.get("count") != len(passages):
-                self.damage.append(f"the passage store {store.name} has {len(passages)} passages; "
-                                   f"{MANIFEST} says {manifest.get('count')}")
+                self.damage.append(
+                    f"the passage store {store.name} has {len(passages)} passages; "
+                    f"{MANIFEST} says {manifest.get('count')}"
+                )
             if self.damage:
                 self.damaged_manifest = manifest
                 passages = {}
@@ -228,24 +243,33 @@ class Index:
         with self._lock:
             if side not in self._bm25:
                 items = [p for p in self.passages.values() if p.side == side]
-                self._bm25[side] = BM25Index([p.id for p in items], [tokenize(p.embed_text or p.text) for p in items])
+                self._bm25[side] = BM25Index(
+                    [p.id for p in items], [tokenize(p.embed_text or p.text) for p in items]
+                )
             return self._bm25[side]
 
     def count(self, side: str | None = None) -> int:
         if side is None:
             return len(self.passages)
         if self._counts.get("_of") is not self.passages:  # recount once per committed state
-            self._counts = {"_of": self.passages, **{s: sum(1 for p in self.passages.values() if p.side == s)
-                                                      for s in SIDES}}
+            self._counts = {
+                "_of": self.passages,
+                **{s: sum(1 for p in self.passages.values() if p.side == s) for s in SIDES},
+            }
         return self._counts[side]
 
     def get(self, pid: str) -> Passage:
         return self.passages[pid]
 
     # -- writing ---------------------------------------------------------------
-    def sync(self, passages: Sequence[Passage], fingerprint: str = "",
-             progress: Callable[[str, int, int], None] | None = None, extra: dict | None = None,
-             vectors: dict[str, Sequence[float]] | None = None) -> SyncStats:
+    def sync(
+        self,
+        passages: Sequence[Passage],
+        fingerprint: str = "",
+        progress: Callable[[str, int, int], None] | None = None,
+        extra: dict | None = None,
+        vectors: dict[str, Sequence[float]] | None = None,
+    ) -> SyncStats:
         """Make the index hold exactly ``passages``; embed only ids it has never seen.
 
         ``vectors`` supplies precomputed embeddings (benchmarks, imports) so they are not recomputed.
@@ -261,30 +285,43 @@ class Index:
                 for side in SIDES:
                     items = [p for p in to_add if p.side == side]
                     for i in range(0, len(items), CHROMA_BATCH):
-                        batch = items[i: i + CHROMA_BATCH]
+                        batch = items[i : i + CHROMA_BATCH]
                         if progress:
-                            self.embeddings.progress = (
-                                lambda d, t, off=done: progress("embedding", off + d, len(to_add)))
+                            self.embeddings.progress = lambda d, t, off=done: progress(
+                                "embedding", off + d, len(to_add)
+                            )
                         metas = [{"side": p.side, "source": p.source, "kind": p.kind} for p in batch]
                         if vectors is not None and all(p.id in vectors for p in batch):
                             self.collection(side).upsert(
-                                ids=[p.id for p in batch], metadatas=metas,
+                                ids=[p.id for p in batch],
+                                metadatas=metas,
                                 embeddings=[[float(x) for x in vectors[p.id]] for p in batch],
-                                documents=[p.embed_text or p.text for p in batch])
+                                documents=[p.embed_text or p.text for p in batch],
+                            )
                         else:
-                            self.vectorstore(side).add_texts([p.embed_text or p.text for p in batch],
-                                                             metadatas=metas, ids=[p.id for p in batch])
+                            self.vectorstore(side).add_texts(
+                                [p.embed_text or p.text for p in batch],
+                                metadatas=metas,
+                                ids=[p.id for p in batch],
+                            )
                         done += len(batch)
             finally:
                 self.embeddings.progress = saved
             embedded = self.embeddings.calls - before
-            lines = "".join(json.dumps(p.to_dict() | {"embed_text": p.embed_text}, ensure_ascii=False) + "\n"
-                            for p in wanted.values())
+            lines = "".join(
+                json.dumps(p.to_dict() | {"embed_text": p.embed_text}, ensure_ascii=False) + "\n"
+                for p in wanted.values()
+            )
             store = f"passages-{hashlib.sha256(lines.encode()).hexdigest()[:16]}.jsonl"
             atomic_write(self.home / store, lines)
-            manifest = {"version": INDEX_VERSION, "model": getattr(self.embeddings, "name", ""), "fingerprint": fingerprint,
-                        "store": store, "count": len(wanted),
-                        "sides": {s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES}}
+            manifest = {
+                "version": INDEX_VERSION,
+                "model": getattr(self.embeddings, "name", ""),
+                "fingerprint": fingerprint,
+                "store": store,
+                "count": len(wanted),
+                "sides": {s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES},
+            }
             manifest.update(extra or {})
             if self.manifest:  # keep the commit before this one (never a damaged or empty one)
                 atomic_write(self.home / PREV_MANIFEST, json.dumps(self.manifest, indent=1))
@@ -295,15 +332,19 @@ class Index:
             for side in SIDES:
                 stale = [pid for pid in present[side] if pid not in wanted or wanted[pid].side != side]
                 for i in range(0, len(stale), CHROMA_BATCH):
-                    self.collection(side).delete(ids=stale[i: i + CHROMA_BATCH])
+                    self.collection(side).delete(ids=stale[i : i + CHROMA_BATCH])
             old = set(self.passages)
             self.passages = wanted
             self.manifest = manifest
             self.damage, self.damaged_manifest = [], None
             self._bm25 = {}
             self._seen = self._stamp()
-            return SyncStats(added=len(set(wanted) - old), removed=len(old - set(wanted)),
-                             kept=len(set(wanted) & old), embedded=embedded)
+            return SyncStats(
+                added=len(set(wanted) - old),
+                removed=len(old - set(wanted)),
+                kept=len(set(wanted) & old),
+                embedded=embedded,
+            )
 
     def _chroma_ids(self) -> list[str]:
         return [pid for side in SIDES for pid in self._side_ids(side)]
@@ -322,9 +363,14 @@ class Index:
         n = self.count(side)
         if n == 0 or k <= 0:
             return []
-        res = self.collection(side).query(query_embeddings=[list(map(float, vector))], n_results=min(n, k + 8),
-                                          include=["distances"])
-        out = [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0]) if pid in self.passages]
+        res = self.collection(side).query(
+            query_embeddings=[list(map(float, vector))], n_results=min(n, k + 8), include=["distances"]
+        )
+        out = [
+            (pid, 1.0 - float(d))
+            for pid, d in zip(res["ids"][0], res["distances"][0])
+            if pid in self.passages
+        ]
         return out[:k]
 
     def lexical(self, tokens: Iterable[str], side: str, k: int) -> list[tuple[str, float]]:

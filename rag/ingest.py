@@ -3,6 +3,7 @@
 Parsing only; nothing here touches the index. Every rejection is an ``IngestError`` that names the
 file and the reason, so a batch can report it and go on with the other files.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,14 @@ from .corpus import CorpusError, Document, passage_id, read_front_matter, safe_y
 from .models import Cite, Passage, Work
 from .sentences import sentence_spans
 
-SUPPORTED = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown",
-             ".txt": "text"}
+SUPPORTED = {
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+}
 REQUIRED = {"literature": ("title", "author", "year", "publisher"), "essay": ("title", "author", "year")}
 MAX_WORDS = 220
 MAX_PASSAGE_CHARS = 2000  # no passage is longer, however long its line or word (a one-line 10 MB file)
@@ -30,12 +37,80 @@ PDF_MAX_PAGE_BYTES = 4 * 1024 * 1024  # decompressed drawing instructions per pa
 PDF_MAX_TOTAL_BYTES = 256 * 1024 * 1024  # ... and per file
 ID_RE = re.compile(r"^[^\W_][\w.-]{0,80}$")
 # terminal escape sequences (CSI, OSC, other ESC pairs), then the remaining C0/C1 controls but tab and newline
-ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+ANSI_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]"
+)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-TRANSLIT = dict(zip(
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґўαβγδεζηθικλμνξοπρσςτυφχψω",
-    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i yi ye g u "
-    "a b g d e z e th i k l m n x o p r s s t y f ch ps o".split()))
+TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґўαβγδεζηθικλμνξοπρσςτυφχψω",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "-",
+            "y",
+            "-",
+            "e",
+            "yu",
+            "ya",
+            "i",
+            "yi",
+            "ye",
+            "g",
+            "u",
+            "a",
+            "b",
+            "g",
+            "d",
+            "e",
+            "z",
+            "e",
+            "th",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "x",
+            "o",
+            "p",
+            "r",
+            "s",
+            "s",
+            "t",
+            "y",
+            "f",
+            "ch",
+            "ps",
+            "o",
+        ],
+    )
+)
 TRANSLIT = {k: "" if v == "-" else v for k, v in TRANSLIT.items()}  # hard and soft signs vanish
 
 
@@ -55,10 +130,12 @@ class Meta:
     id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def merged(self, other: dict[str, Any]) -> "Meta":
+    def merged(self, other: dict[str, Any]) -> Meta:
         """Fill empty fields from ``other`` (earlier sources win: flags, then sidecar, then file)."""
-        vals = {k: getattr(self, k) or str(other.get(k) or "").strip() for k in ("title", "author", "year",
-                                                                                  "publisher", "url", "id")}
+        vals = {
+            k: getattr(self, k) or str(other.get(k) or "").strip()
+            for k in ("title", "author", "year", "publisher", "url", "id")
+        }
         return Meta(**vals, extra={**other, **self.extra})
 
 
@@ -117,8 +194,10 @@ def check_link(path: Path, name: str, follow_symlinks: bool = False) -> None:
     except (OSError, RuntimeError) as exc:  # a symlink loop
         raise IngestError(name, f"cannot resolve the file ({exc})") from exc
     if target != path.absolute() and not target.is_relative_to(folder.resolve()):
-        raise IngestError(name, f"a symbolic link to {target}, outside its folder; refused "
-                          "(pass --follow-symlinks to allow it)")
+        raise IngestError(
+            name,
+            f"a symbolic link to {target}, outside its folder; refused (pass --follow-symlinks to allow it)",
+        )
 
 
 def check_file(path: Path, max_mb: float, display: str | None = None) -> str:
@@ -126,13 +205,17 @@ def check_file(path: Path, max_mb: float, display: str | None = None) -> str:
     name = display or path.name
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
-        raise IngestError(name, f"unsupported file type {path.suffix or '(none)'!r}; supported: "
-                          + ", ".join(sorted(SUPPORTED)))
+        raise IngestError(
+            name,
+            f"unsupported file type {path.suffix or '(none)'!r}; supported: " + ", ".join(sorted(SUPPORTED)),
+        )
     if not path.is_file():
         raise IngestError(name, "no such file")
     size = path.stat().st_size
     if size > max_mb * 1024 * 1024:
-        raise IngestError(name, f"file is {size / 1048576:.1f} MB; the limit is {max_mb:g} MB (RAG_MAX_FILE_MB)")
+        raise IngestError(
+            name, f"file is {size / 1048576:.1f} MB; the limit is {max_mb:g} MB (RAG_MAX_FILE_MB)"
+        )
     if size == 0:
         raise IngestError(name, "the file is empty")
     if kind != "pdf":
@@ -150,8 +233,11 @@ def read_text(path: Path, name: str) -> str:
     except UnicodeDecodeError as exc:
         raise IngestError(name, f"not UTF-8 text (byte {exc.start}); convert it to UTF-8 first") from exc
     if len(text) > MAX_TEXT_CHARS:
-        raise IngestError(name, f"the file has {len(text):,} characters of text; the limit is "
-                          f"{MAX_TEXT_CHARS:,} a file: split it")
+        raise IngestError(
+            name,
+            f"the file has {len(text):,} characters of text; the limit is "
+            f"{MAX_TEXT_CHARS:,} a file: split it",
+        )
     text = clean_text(text)
     if not text.strip():
         raise IngestError(name, "the file has no text")
@@ -177,7 +263,7 @@ def _split_long(piece: str, max_words: int, max_chars: int) -> list[str]:
     """A piece over the word or character budget, cut at spaces (words longer than a passage are cut)."""
     words: list[str] = []
     for w in piece.split():
-        words += [w[i: i + max_chars] for i in range(0, len(w), max_chars)] if len(w) > max_chars else [w]
+        words += [w[i : i + max_chars] for i in range(0, len(w), max_chars)] if len(w) > max_chars else [w]
     out, cur, n = [], [], 0
     for w in words:
         if cur and (len(cur) >= max_words or n + 1 + len(w) > max_chars):
@@ -196,8 +282,11 @@ def _pack(pieces: list[str], sep: str, max_words: int, max_chars: int = MAX_PASS
     cur: list[str] = []
     n = c = 0
     for big in pieces:
-        for piece in (_split_long(big, max_words, max_chars)
-                      if len(big) > max_chars or len(big.split()) > max_words else [big]):
+        for piece in (
+            _split_long(big, max_words, max_chars)
+            if len(big) > max_chars or len(big.split()) > max_words
+            else [big]
+        ):
             w = len(piece.split())
             if cur and (n + w > max_words or c + len(sep) + len(piece) > max_chars):
                 out.append(sep.join(cur))
@@ -210,7 +299,9 @@ def _pack(pieces: list[str], sep: str, max_words: int, max_chars: int = MAX_PASS
     return out
 
 
-def chunk_words(paragraphs: list[str], max_words: int = MAX_WORDS, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
+def chunk_words(
+    paragraphs: list[str], max_words: int = MAX_WORDS, max_chars: int = MAX_PASSAGE_CHARS
+) -> list[str]:
     """Group paragraphs into passages of at most ``max_words`` words and ``max_chars`` characters;
     split long ones at sentences, and sentences (or words) longer than a passage at spaces."""
     out: list[str] = []
@@ -233,18 +324,26 @@ def paragraphs_of(text: str) -> list[str]:
 
 # -- parsers: each returns (units, file metadata); a unit is (locator, section, text) -----------
 
+
 def parse_pdf(path: Path, name: str, timeout: float | None = None) -> tuple[list[tuple[str, str, str]], dict]:
     """Text per page, extracted in a child process under a time, memory and decompressed-size
     budget (see rag/pdfworker.py), so a PDF bomb costs at most ``timeout`` seconds."""
     timeout = PDF_TIMEOUT if timeout is None else timeout
     worker = Path(__file__).with_name("pdfworker.py")
-    cmd = [sys.executable, str(worker), str(path), str(MAX_TEXT_CHARS), str(PDF_MAX_PAGE_BYTES),
-           str(PDF_MAX_TOTAL_BYTES)]
+    cmd = [
+        sys.executable,
+        str(worker),
+        str(path),
+        str(MAX_TEXT_CHARS),
+        str(PDF_MAX_PAGE_BYTES),
+        str(PDF_MAX_TOTAL_BYTES),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise IngestError(name, f"parsing the PDF took over {timeout:g} s; rejected (a PDF bomb, or split the file)") \
-            from None
+        raise IngestError(
+            name, f"parsing the PDF took over {timeout:g} s; rejected (a PDF bomb, or split the file)"
+        ) from None
     try:
         out = json.loads(proc.stdout or "")
     except ValueError:
@@ -255,7 +354,9 @@ def parse_pdf(path: Path, name: str, timeout: float | None = None) -> tuple[list
     info = {"title": clean_text(out.get("title", "")), "author": clean_text(out.get("author", ""))}
     units = []
     for number, text in pages:
-        for k, chunk in enumerate(chunk_words(paragraphs_of(text) or ([text.strip()] if text.strip() else []))):
+        for k, chunk in enumerate(
+            chunk_words(paragraphs_of(text) or ([text.strip()] if text.strip() else []))
+        ):
             units.append((f"p. {number}" + (f" ({k + 1})" if k else ""), "", chunk))
     if not units:
         raise IngestError(name, "the PDF has no extractable text (a scan without OCR?)")
@@ -331,9 +432,14 @@ def parse_text(text: str, name: str) -> tuple[list[tuple[str, str, str]], dict]:
     return units, {}
 
 
-def load_document(path: str | Path, side: str = "literature", flags: dict[str, Any] | None = None,
-                  max_mb: float = 50.0, display_name: str | None = None,
-                  follow_symlinks: bool = False) -> Document:
+def load_document(
+    path: str | Path,
+    side: str = "literature",
+    flags: dict[str, Any] | None = None,
+    max_mb: float = 50.0,
+    display_name: str | None = None,
+    follow_symlinks: bool = False,
+) -> Document:
     """Validate and parse one file into a Document; metadata from flags, sidecar, then the file."""
     path = Path(path)
     name = display_name or path.name
@@ -350,28 +456,70 @@ def load_document(path: str | Path, side: str = "literature", flags: dict[str, A
         units, file_meta = parser(text, name)
     flag_meta = {k: str(v) for k, v in (flags or {}).items() if v not in (None, "")}
     meta = Meta().merged(flag_meta).merged(sidecar(path, name, follow_symlinks)).merged(file_meta)
-    meta = Meta(**{k: clean_text(getattr(meta, k)).strip()[:500] for k in
-                   ("title", "author", "year", "publisher", "url", "id")}, extra=meta.extra)
+    meta = Meta(
+        **{
+            k: clean_text(getattr(meta, k)).strip()[:500]
+            for k in ("title", "author", "year", "publisher", "url", "id")
+        },
+        extra=meta.extra,
+    )
     missing = [f for f in REQUIRED[side] if not getattr(meta, f)]
     if missing:
-        raise IngestError(name, "missing citation data: " + ", ".join(missing)
-                          + " (give them as --" + " --".join(missing) + ", in a sidecar YAML, or in front matter)")
+        raise IngestError(
+            name,
+            "missing citation data: "
+            + ", ".join(missing)
+            + " (give them as --"
+            + " --".join(missing)
+            + ", in a sidecar YAML, or in front matter)",
+        )
     if meta.id:
         doc_id = safe_name(meta.id + ".x")
     uid = f"user:{doc_id}"
-    work = Work(key=uid, title=meta.title, author=meta.author, publisher=meta.publisher, year=meta.year,
-                type="document", url=meta.url)
+    work = Work(
+        key=uid,
+        title=meta.title,
+        author=meta.author,
+        publisher=meta.publisher,
+        year=meta.year,
+        type="document",
+        url=meta.url,
+    )
     passages = []
     for locator, section, text in units:
         cite = Cite(uid, work.citation, locator)
         citation = f"{work.citation.rstrip('.')}, {locator}."
-        passages.append(Passage(
-            id=passage_id(uid, locator, text), text=text, source=uid, side=side,  # type: ignore[arg-type]
-            kind="essay" if side == "essay" else "document", title=meta.title, locator=locator,
-            citation=citation + (" (user-added essay; claims not reviewed)" if side == "essay" else ""),
-            cites=(cite,) if side == "literature" else (), section=section,
-            embed_text=f"{meta.title}. {section}.\n{text}" if section else f"{meta.title}.\n{text}"))
+        passages.append(
+            Passage(
+                id=passage_id(uid, locator, text),
+                text=text,
+                source=uid,
+                side=side,  # type: ignore[arg-type]
+                kind="essay" if side == "essay" else "document",
+                title=meta.title,
+                locator=locator,
+                citation=citation + (" (user-added essay; claims not reviewed)" if side == "essay" else ""),
+                cites=(cite,) if side == "literature" else (),
+                section=section,
+                embed_text=f"{meta.title}. {section}.\n{text}" if section else f"{meta.title}.\n{text}",
+            )
+        )
     digest = hashlib.sha256("".join(p.id for p in passages).encode()).hexdigest()[:12]
-    return Document(uid, meta.title, "essay" if side == "essay" else "document", side, str(path), passages,
-                    {"title": meta.title, "author": meta.author, "year": meta.year, "publisher": meta.publisher,
-                     "url": meta.url, "file": name, "format": kind, "hash": digest})
+    return Document(
+        uid,
+        meta.title,
+        "essay" if side == "essay" else "document",
+        side,
+        str(path),
+        passages,
+        {
+            "title": meta.title,
+            "author": meta.author,
+            "year": meta.year,
+            "publisher": meta.publisher,
+            "url": meta.url,
+            "file": name,
+            "format": kind,
+            "hash": digest,
+        },
+    )

@@ -11,10 +11,12 @@ Every backend lives in an optional extra, so the base install never needs an LLM
 
 Whatever comes back only ever feeds :func:`rag.synthesis.synthesize`, which checks its output by code.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .settings import Settings
 
@@ -29,7 +31,8 @@ class MissingBackendError(ImportError):
 def _missing(backend: str, package: str, exc: ImportError) -> MissingBackendError:
     return MissingBackendError(
         f"RAG_LLM={backend} needs the {package!r} package, which is not installed ({exc}). "
-        f"Install it with: pip install 'counterpoint-rag[{backend}]'")
+        f"Install it with: pip install 'counterpoint-rag[{backend}]'"
+    )
 
 
 def get_chat_model(settings: Settings):
@@ -57,10 +60,12 @@ def _ollama(settings: Settings):
         from langchain_ollama import ChatOllama
     except ImportError as exc:
         raise _missing("ollama", "langchain-ollama", exc) from exc
-    return ChatOllama(model=_require_model(settings, "ollama"),
-                      base_url=settings.llm_base_url or OLLAMA_DEFAULT_URL,
-                      temperature=0.0,
-                      client_kwargs={"timeout": settings.llm_timeout})
+    return ChatOllama(
+        model=_require_model(settings, "ollama"),
+        base_url=settings.llm_base_url or OLLAMA_DEFAULT_URL,
+        temperature=0.0,
+        client_kwargs={"timeout": settings.llm_timeout},
+    )
 
 
 def _openai(settings: Settings):
@@ -73,8 +78,14 @@ def _openai(settings: Settings):
     kwargs: dict[str, Any] = {}
     if settings.llm_base_url:
         kwargs["base_url"] = settings.llm_base_url
-    return ChatOpenAI(model=_require_model(settings, "openai"), api_key=api_key,
-                      timeout=settings.llm_timeout, max_retries=0, temperature=0.0, **kwargs)
+    return ChatOpenAI(
+        model=_require_model(settings, "openai"),
+        api_key=api_key,
+        timeout=settings.llm_timeout,
+        max_retries=0,
+        temperature=0.0,
+        **kwargs,
+    )
 
 
 def _llamacpp(settings: Settings):
@@ -122,15 +133,23 @@ def _llamacpp_chat_class():
             return [{"role": roles.get(m.type, "user"), "content": message_text(m)} for m in messages]
 
         def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-            out = self._llama.create_chat_completion(messages=self._payload(messages), stop=stop,
-                                                     max_tokens=self.max_tokens, temperature=self.temperature)
+            out = self._llama.create_chat_completion(
+                messages=self._payload(messages),
+                stop=stop,
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+            )
             text = out["choices"][0]["message"].get("content") or ""
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
         def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
-            for part in self._llama.create_chat_completion(messages=self._payload(messages), stop=stop, stream=True,
-                                                           max_tokens=self.max_tokens,
-                                                           temperature=self.temperature):
+            for part in self._llama.create_chat_completion(
+                messages=self._payload(messages),
+                stop=stop,
+                stream=True,
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+            ):
                 text = part["choices"][0].get("delta", {}).get("content") or ""
                 if text:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))

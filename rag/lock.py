@@ -4,15 +4,16 @@ Readers never take it: they read the committed manifest, which writers replace a
 lock is re-entrant within a process (one ``HomeLock`` per Assistant) and is released by the
 kernel when its holder dies, so a ``kill -9`` never leaves a stale lock behind.
 """
+
 from __future__ import annotations
 
 import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 LOCK_FILE = ".lock"
 
@@ -48,7 +49,7 @@ class HomeLock:
 
     def _acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+", encoding="utf-8")
+        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
         deadline = time.monotonic() + self.timeout
         while True:
             try:
@@ -57,8 +58,10 @@ class HomeLock:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     fh.close()
-                    raise IndexBusy(f"another process has been writing to {self.path.parent} for over "
-                                    f"{self.timeout:.0f} s; try again when it has finished") from None
+                    raise IndexBusy(
+                        f"another process has been writing to {self.path.parent} for over "
+                        f"{self.timeout:.0f} s; try again when it has finished"
+                    ) from None
                 time.sleep(0.05)
         fh.seek(0)
         fh.truncate()

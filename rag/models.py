@@ -2,10 +2,11 @@
 
 Everything is frozen: a stage that refines a record makes a new one with ``dataclasses.replace``.
 """
+
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Side = Literal["essay", "literature"]
@@ -46,7 +47,11 @@ class Work:
 
     @property
     def citation(self) -> str:
-        title = f"“{self.title}”" if self.type in {"article", "web", "review"} or self.container else f"*{self.title}*"
+        title = (
+            f"“{self.title}”"
+            if self.type in {"article", "web", "review"} or self.container
+            else f"*{self.title}*"
+        )
         parts = [p.rstrip(".") if not p.endswith("..") else p for p in (self.author, title) if p]
         if self.container:
             parts.append(f"*{self.container}*" + (f" {self.volume}" if self.volume else ""))
@@ -125,7 +130,7 @@ class Passage:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
         d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         d["cites"] = tuple(Cite(**c) for c in d.get("cites", ()))
         d["footnotes"] = tuple(Footnote(**f) for f in d.get("footnotes", ()))
@@ -191,12 +196,21 @@ class ClaimCard:
     @property
     def headline(self) -> str:
         """Restates the claim the verdict judges, so a badge never reads as a reply to another question."""
-        quote = self.claim.quote if len(self.claim.quote) <= 160 else self.claim.quote[:157].rsplit(" ", 1)[0] + "…"
+        quote = (
+            self.claim.quote
+            if len(self.claim.quote) <= 160
+            else self.claim.quote[:157].rsplit(" ", 1)[0] + "…"
+        )
         return f"The essay says “{quote}”: {self.claim.verdict}."
 
     def to_dict(self) -> dict[str, Any]:
-        return {"claim": self.claim.to_dict(), "marker": self.marker, "verdict": self.claim.verdict,
-                "verdict_label": VERDICT_LABELS[self.claim.verdict], "headline": self.headline}
+        return {
+            "claim": self.claim.to_dict(),
+            "marker": self.marker,
+            "verdict": self.claim.verdict,
+            "verdict_label": VERDICT_LABELS[self.claim.verdict],
+            "headline": self.headline,
+        }
 
 
 @dataclass(frozen=True)
@@ -236,7 +250,7 @@ class Answer:
             "resolved_question": self.resolved_question,
             "abstained": self.abstained,
             "verdict": self.verdict,
-            "verdict_label": VERDICT_LABELS.get(self.verdict or "", None),
+            "verdict_label": VERDICT_LABELS.get(self.verdict or ""),
             "review_status": self.review_status,
             "rationale": self.rationale,
             "claim": self.claim.to_dict() if self.claim else None,

@@ -6,13 +6,14 @@ question is embedded into the same multilingual space and compared with them. Ve
 computed at index time and cached beside the index, keyed by the committed store. Without the
 package, non-English questions get a clear message instead of an answer.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class MultilingualEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = []
         for i in range(0, len(texts), 64):
-            out.append(np.asarray(self._get().encode(list(texts[i: i + 64])), dtype=np.float32))
+            out.append(np.asarray(self._get().encode(list(texts[i : i + 64])), dtype=np.float32))
             if progress:
                 progress(min(i + 64, len(texts)), len(texts))
         mat = np.vstack(out)
@@ -69,7 +70,7 @@ class VectorTable:
         self.row = {pid: i for i, pid in enumerate(ids)}
 
     @classmethod
-    def load(cls, path: Path) -> "VectorTable | None":
+    def load(cls, path: Path) -> VectorTable | None:
         try:
             with np.load(path, allow_pickle=False) as data:
                 hashes = [str(x) for x in data["hashes"]] if "hashes" in data else None
@@ -81,8 +82,12 @@ class VectorTable:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
         with open(tmp, "wb") as fh:
-            np.savez(fh, ids=np.array(self.ids, dtype=str), matrix=self.matrix,
-                     hashes=np.array(self.hashes, dtype=str))
+            np.savez(
+                fh,
+                ids=np.array(self.ids, dtype=str),
+                matrix=self.matrix,
+                hashes=np.array(self.hashes, dtype=str),
+            )
         os.replace(tmp, path)
 
     def search(self, vector: np.ndarray, ids: Sequence[str], k: int) -> list[tuple[str, float]]:

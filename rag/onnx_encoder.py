@@ -14,6 +14,7 @@ Layout under ``<home>/onnx/``::
 The folder is built in a temporary sibling and swapped in with ``os.replace``, so a crash never
 leaves a half-written model where :func:`onnx_model_file` points.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,9 @@ import shutil
 import threading
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +51,13 @@ _OLD_PREFIX = f".{DIRNAME}-old-"
 _LOCK_FILE = f".{DIRNAME}.lock"
 _STRAY_AGE = 3600.0  # without file locks, only temp dirs older than this are presumed dead
 # files of the sentence-transformers folder whose content defines the encoder
-_SOURCE_FILES = ("config.json", "tokenizer.json", "sentence_bert_config.json", "modules.json",
-                 "1_Pooling/config.json")
+_SOURCE_FILES = (
+    "config.json",
+    "tokenizer.json",
+    "sentence_bert_config.json",
+    "modules.json",
+    "1_Pooling/config.json",
+)
 
 
 # -- paths -------------------------------------------------------------------------------------
@@ -126,9 +133,12 @@ def _pooling_config(src: Path) -> dict[str, Any]:
             normalize = True
     pooling = _read_json(src / pool_dir / "config.json", {"pooling_mode_mean_tokens": True})
     sbert = _read_json(src / "sentence_bert_config.json", {})
-    return {"pooling": pooling, "normalize": normalize,
-            "max_seq_length": int(sbert.get("max_seq_length") or 256),
-            "do_lower_case": bool(sbert.get("do_lower_case", False))}
+    return {
+        "pooling": pooling,
+        "normalize": normalize,
+        "max_seq_length": int(sbert.get("max_seq_length") or 256),
+        "do_lower_case": bool(sbert.get("do_lower_case", False)),
+    }
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -158,8 +168,9 @@ def _export_transformer(src: Path, out: Path) -> None:
             self.m = m
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
+            return self.m(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     body = _Body(model).eval()  # the exporter restores the wrapper's mode: keep it eval
     ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 2023, 2003, 1037, 3231, 102]], dtype=torch.long)
@@ -167,9 +178,17 @@ def _export_transformer(src: Path, out: Path) -> None:
     axes = {n: {0: "batch", 1: "sequence"} for n in (*INPUT_NAMES, OUTPUT_NAME)}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TracerWarnings and the legacy-exporter notice
-        torch.onnx.export(body, (ids, mask, torch.zeros_like(ids)), str(out), dynamo=False,
-                          opset_version=OPSET, input_names=list(INPUT_NAMES), output_names=[OUTPUT_NAME],
-                          dynamic_axes=axes, do_constant_folding=True)
+        torch.onnx.export(
+            body,
+            (ids, mask, torch.zeros_like(ids)),
+            str(out),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=list(INPUT_NAMES),
+            output_names=[OUTPUT_NAME],
+            dynamic_axes=axes,
+            do_constant_folding=True,
+        )
     _verify_export(out, model)
 
 
@@ -186,8 +205,10 @@ def _verify_export(path: Path, model) -> None:
     with torch.no_grad():
         ref = model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state.numpy()
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = sess.run([OUTPUT_NAME], {"input_ids": ids.numpy(), "attention_mask": mask.numpy(),
-                                   "token_type_ids": types.numpy()})[0]
+    got = sess.run(
+        [OUTPUT_NAME],
+        {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()},
+    )[0]
     keep = mask.numpy().astype(bool)
     err = float(np.abs(got - ref)[keep].max())
     if got.shape != ref.shape or not err < 1e-3:
@@ -203,8 +224,13 @@ def _quantize(fp32: Path, out: Path) -> None:
     try:
         # per-channel int8 weights on the MatMuls only: per-tensor scales cost this model ~0.1 of
         # cosine on some inputs, and quantising the embedding Gathers buys size, not speed
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+        quantize_dynamic(
+            str(fp32),
+            str(tmp),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
         os.replace(tmp, out)
     finally:
         logging.getLogger().removeFilter(quiet)
@@ -230,11 +256,20 @@ def _fill_export_dir(src: Path, dest: Path, quantize: bool) -> dict[str, Any]:
         _quantize(dest / MODEL_FILE, dest / INT8_FILE)
     import torch
 
-    meta = {"model_name": MODEL_NAME, "dim": DIM, "export_version": EXPORT_VERSION, "opset": OPSET,
-            "inputs": list(INPUT_NAMES), "output": OUTPUT_NAME, "source_hash": digest,
-            "source_stat": _stat_signature(src), "torch": torch.__version__,
-            "quantized": quantize, "export_seconds": round(time.perf_counter() - t0, 2),
-            **_pooling_config(src)}
+    meta = {
+        "model_name": MODEL_NAME,
+        "dim": DIM,
+        "export_version": EXPORT_VERSION,
+        "opset": OPSET,
+        "inputs": list(INPUT_NAMES),
+        "output": OUTPUT_NAME,
+        "source_hash": digest,
+        "source_stat": _stat_signature(src),
+        "torch": torch.__version__,
+        "quantized": quantize,
+        "export_seconds": round(time.perf_counter() - t0, 2),
+        **_pooling_config(src),
+    }
     _write_json_atomic(dest / META_FILE, meta)
     return meta
 
@@ -388,8 +423,10 @@ def ensure_exported(home: Path | str, quantize: bool = False) -> bool:
                     _remove_export(home)
                 missing = _missing_export_deps()
                 if missing:
-                    log.warning("cannot export the ONNX encoder (needs %s); using sentence-transformers",
-                                ", ".join(missing))
+                    log.warning(
+                        "cannot export the ONNX encoder (needs %s); using sentence-transformers",
+                        ", ".join(missing),
+                    )
                     return False
                 _export_locked(home, src, quantize, exclusive)
     elif _strays(home):  # a killed export left its temp folder: tidy up, the model is fine
@@ -407,9 +444,15 @@ class OnnxEmbeddings(_Base):
     backend = "onnx"
     name = MODEL_NAME  # same model name, so an index built with sentence-transformers is reused
 
-    def __init__(self, home: Path | str = Path(".rag"), batch_size: int = 32,
-                 progress: Callable[[int, int], None] | None = None, *, quantized: bool = False,
-                 threads: int | None = None):
+    def __init__(
+        self,
+        home: Path | str = Path(".rag"),
+        batch_size: int = 32,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        quantized: bool = False,
+        threads: int | None = None,
+    ):
         super().__init__(batch_size, progress)
         self.home = Path(home)
         self.quantized = quantized
@@ -427,15 +470,23 @@ class OnnxEmbeddings(_Base):
             log.warning("ONNX export under %s is %r, not %r", self.home, meta.get("model_name"), MODEL_NAME)
         self.max_seq_length = int(meta.get("max_seq_length") or 256)
         pooling = meta.get("pooling") or {"pooling_mode_mean_tokens": True}
-        modes = [k for k in ("pooling_mode_mean_tokens", "pooling_mode_cls_token", "pooling_mode_max_tokens")
-                 if pooling.get(k)]
-        if len(modes) != 1 or any(pooling.get(k) for k in ("pooling_mode_mean_sqrt_len_tokens",
-                                                            "pooling_mode_weightedmean_tokens",
-                                                            "pooling_mode_lasttoken")):
+        modes = [
+            k
+            for k in ("pooling_mode_mean_tokens", "pooling_mode_cls_token", "pooling_mode_max_tokens")
+            if pooling.get(k)
+        ]
+        if len(modes) != 1 or any(
+            pooling.get(k)
+            for k in (
+                "pooling_mode_mean_sqrt_len_tokens",
+                "pooling_mode_weightedmean_tokens",
+                "pooling_mode_lasttoken",
+            )
+        ):
             raise ValueError(f"unsupported pooling config {pooling}")
         self.pooling = modes[0]
 
-    def load(self) -> "OnnxEmbeddings":
+    def load(self) -> OnnxEmbeddings:
         """Open the session and tokenizer now (otherwise done on first use)."""
         with self._load_lock:
             if self._session is None:
@@ -444,17 +495,22 @@ class OnnxEmbeddings(_Base):
 
                 tok = Tokenizer.from_file(str(self.model_file.parent / TOKENIZER_FILE))
                 tok.enable_truncation(max_length=self.max_seq_length)
-                pad = tok.padding or {"pad_id": tok.token_to_id("[PAD]") or 0, "pad_token": "[PAD]",
-                                      "pad_type_id": 0}
-                tok.enable_padding(pad_id=pad["pad_id"], pad_token=pad["pad_token"],
-                                   pad_type_id=pad.get("pad_type_id", 0))  # to the longest in the batch
+                pad = tok.padding or {
+                    "pad_id": tok.token_to_id("[PAD]") or 0,
+                    "pad_token": "[PAD]",
+                    "pad_type_id": 0,
+                }
+                tok.enable_padding(
+                    pad_id=pad["pad_id"], pad_token=pad["pad_token"], pad_type_id=pad.get("pad_type_id", 0)
+                )  # to the longest in the batch
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = self.threads
                 opts.inter_op_num_threads = 1
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 opts.log_severity_level = 3
-                sess = ort.InferenceSession(str(self.model_file), sess_options=opts,
-                                            providers=["CPUExecutionProvider"])
+                sess = ort.InferenceSession(
+                    str(self.model_file), sess_options=opts, providers=["CPUExecutionProvider"]
+                )
                 self._inputs = {i.name for i in sess.get_inputs()}
                 self._tokenizer, self._session = tok, sess
         return self

@@ -5,16 +5,20 @@ nearest passages but by the reviewed claims themselves (counted and listed by co
 profile written about the essay. Pure functions; the corpus says which profile is the essay's
 (front matter ``subject: essay`` or the essay's bibliography key).
 """
+
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .models import VERDICTS, Claim
 
-WRONG_RE = re.compile(r"\b(errors?|mistakes?|wrong|false\w*|inaccura\w*|lies|lying|debunk\w*|distort\w*|"
-                      r"misleading|problems?|flaws?|incorrect)\b", re.I)
+WRONG_RE = re.compile(
+    r"\b(errors?|mistakes?|wrong|false\w*|inaccura\w*|lies|lying|debunk\w*|distort\w*|"
+    r"misleading|problems?|flaws?|incorrect)\b",
+    re.I,
+)
 RIGHT_RE = re.compile(r"\b(right|accurate|true|correct|valid|credit|fair)\b", re.I)
 VERDICT_PHRASES = {
     "consistent": "consistent with the literature",
@@ -31,26 +35,42 @@ def inventory(claims: Iterable[Claim]) -> dict[str, int]:
 
 
 def inventory_sentence(counts: dict[str, int], first: Sequence[str] = ()) -> str:
-    """"Of the essay's 66 reviewed claims, 13 are contradicted by the literature, …": the verdicts
+    """ "Of the essay's 66 reviewed claims, 13 are contradicted by the literature, …": the verdicts
     asked about come first."""
     total = sum(counts.values())
     order = list(first) + [v for v in counts if v not in first]
     parts = [f"{counts[v]} {VERDICT_PHRASES[v]}" for v in order if counts.get(v)]
     if parts:
-        parts[0] = parts[0].replace(" ", " are ", 1) if counts[order[0]] != 1 else parts[0].replace(" ", " is ", 1)
+        parts[0] = (
+            parts[0].replace(" ", " are ", 1) if counts[order[0]] != 1 else parts[0].replace(" ", " is ", 1)
+        )
     listed = ", ".join(parts[:-1]) + (f" and {parts[-1]}" if len(parts) > 1 else parts[0] if parts else "")
     return f"Of the essay's {total} reviewed claims, {listed}."
 
 
 # Words that mark which section of the essay's profile answers which kind of broad question.
 SECTION_CUES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"\b(gist|about|summar\w*|overview|argu\w*|main point|tl;?dr|nutshell)\b", re.I), ("gist", "about")),
-    (re.compile(r"\b(errors?|mistakes?|wrong|false\w*|inaccura\w*|lies|debunk\w*)\b", re.I), ("errors", "wrong")),
+    (
+        re.compile(r"\b(gist|about|summar\w*|overview|argu\w*|main point|tl;?dr|nutshell)\b", re.I),
+        ("gist", "about"),
+    ),
+    (
+        re.compile(r"\b(errors?|mistakes?|wrong|false\w*|inaccura\w*|lies|debunk\w*)\b", re.I),
+        ("errors", "wrong"),
+    ),
     (re.compile(r"\b(right|accurate|true|correct)\b", re.I), ("right",)),
-    (re.compile(r"\b(denial|deni\w+|antisemit\w*|anti-semit\w*|misinformation|propaganda|extremis\w*|take it down)\b",
-                re.I), ("denial", "antisemitic", "misinformation")),
+    (
+        re.compile(
+            r"\b(denial|deni\w+|antisemit\w*|anti-semit\w*|misinformation|propaganda|extremis\w*|take it down)\b",
+            re.I,
+        ),
+        ("denial", "antisemitic", "misinformation"),
+    ),
     (re.compile(r"\b(teach\w*|class(?:room)?|students?|lesson)\b", re.I), ("teach",)),
-    (re.compile(r"\b(reliabl\w*|trust\w*|credib\w*|legit\w*|stand|politic\w*|far right)\b", re.I), ("reliable", "stands")),
+    (
+        re.compile(r"\b(reliabl\w*|trust\w*|credib\w*|legit\w*|stand|politic\w*|far right)\b", re.I),
+        ("reliable", "stands"),
+    ),
     (re.compile(r"\b(who (?:wrote|is|was)|author|writer|wear)\b", re.I), ("who wrote", "who is")),
     (re.compile(r"\b(sources?|cites?|footnotes?|relies)\b", re.I), ("sources", "relies")),
 )
@@ -62,9 +82,13 @@ def section_cue(question: str, heading: str) -> bool:
     return any(pat.search(question) and any(w in h for w in words) for pat, words in SECTION_CUES)
 
 
-NAMED_VERDICTS = (("contradicted", r"contradict\w*"), ("needs-context", r"needs? context|partly"),
-                  ("disputed", r"disputed|contested"), ("unverifiable", r"unverifi\w*|opinion"),
-                  ("consistent", r"consistent"))
+NAMED_VERDICTS = (
+    ("contradicted", r"contradict\w*"),
+    ("needs-context", r"needs? context|partly"),
+    ("disputed", r"disputed|contested"),
+    ("unverifiable", r"unverifi\w*|opinion"),
+    ("consistent", r"consistent"),
+)
 
 
 def wanted_verdicts(question: str) -> tuple[str, ...]:

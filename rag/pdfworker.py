@@ -7,6 +7,7 @@ Prints one JSON object: {"pages": [...], "title", "author"} or {"error": "..."}.
 a page whose decompressed drawing instructions exceed MAX_PAGE_BYTES (a page bomb) stops the
 run before the slow text extraction starts, and address space is capped.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ def main(argv: list[str]) -> int:
     try:
         import resource
 
-        limit = 2 * 1024 ** 3
+        limit = 2 * 1024**3
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):  # pragma: no cover - not on every platform
         pass
@@ -42,17 +43,23 @@ def main(argv: list[str]) -> int:
             contents = page.get_contents()
             size = len(contents.get_data()) if contents is not None else 0
             if size > max_page:
-                return fail(f"page {i} holds {size / 1048576:.1f} MB of drawing instructions; the limit is "
-                            f"{max_page / 1048576:.0f} MB a page (a decompression bomb?)")
+                return fail(
+                    f"page {i} holds {size / 1048576:.1f} MB of drawing instructions; the limit is "
+                    f"{max_page / 1048576:.0f} MB a page (a decompression bomb?)"
+                )
             total += size
             if total > max_total:
-                return fail(f"the pages hold over {max_total / 1048576:.0f} MB of drawing instructions "
-                            f"(at page {i}); the limit per file is {max_total / 1048576:.0f} MB")
+                return fail(
+                    f"the pages hold over {max_total / 1048576:.0f} MB of drawing instructions "
+                    f"(at page {i}); the limit per file is {max_total / 1048576:.0f} MB"
+                )
             text = page.extract_text() or ""
             chars += len(text)
             if chars > max_chars:
-                return fail(f"more than {max_chars:,} characters of text (at page {i}); the limit per file "
-                            f"is {max_chars:,}: split the file")
+                return fail(
+                    f"more than {max_chars:,} characters of text (at page {i}); the limit per file "
+                    f"is {max_chars:,}: split the file"
+                )
             pages.append(text)
         info = reader.metadata or {}
         title, author = getattr(info, "title", None) or "", getattr(info, "author", None) or ""

@@ -4,6 +4,7 @@ The defaults were calibrated on the dev splits of the two gold sets (eval/); the
 were never used. Override a value with ``dataclasses.replace(policy, name=value)`` or pass a
 policy to ``Assistant(policy=...)``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,36 +22,64 @@ class AnswerPolicy:
     essay_min_dense: float = _p(0.40, "An essay paragraph is on topic at this cosine or above.")
     essay_weak_dense: float = _p(0.20, "…or at this cosine when it also shares most of the question's words.")
     essay_min_overlap: float = _p(0.50, "Share of the question's idf-weighted words for the weak case.")
-    essay_relative: float = _p(0.08, "An essay paragraph more than this below the best essay cosine is not shown.")
-    literature_min_dense: float = _p(0.15, "A literature passage below this cosine is shown only with word overlap.")
-    literature_relative: float = _p(0.25, "A literature passage more than this below the best cosine is not shown.")
-    literature_min_overlap: float = _p(0.34, "Word overlap that lets a low-cosine literature passage through.")
+    essay_relative: float = _p(
+        0.08, "An essay paragraph more than this below the best essay cosine is not shown."
+    )
+    literature_min_dense: float = _p(
+        0.15, "A literature passage below this cosine is shown only with word overlap."
+    )
+    literature_relative: float = _p(
+        0.25, "A literature passage more than this below the best cosine is not shown."
+    )
+    literature_min_overlap: float = _p(
+        0.34, "Word overlap that lets a low-cosine literature passage through."
+    )
     # reviewed claims
-    claim_min_score: float = _p(0.36, "Least claim score (word overlap + dense similarity) to attach a claim.")
-    claim_subject_idf: float = _p(2.0, "Least summed idf of words shared by the question and the claim's own "
-                                       "quote or figure kinds: the gate on shared subject.")
+    claim_min_score: float = _p(
+        0.36, "Least claim score (word overlap + dense similarity) to attach a claim."
+    )
+    claim_subject_idf: float = _p(
+        2.0,
+        "Least summed idf of words shared by the question and the claim's own "
+        "quote or figure kinds: the gate on shared subject.",
+    )
     claim_alone_sim: float = _p(0.62, "Dense similarity of question and claim that passes the gate alone.")
     claim_subject_sim: float = _p(0.55, "…or with at least one shared word of ``claim_anchor_idf``.")
     claim_anchor_idf: float = _p(1.0, "Summed idf of shared words that anchors a high-similarity claim.")
     claim_shared_sim: float = _p(0.48, "Least dense similarity when the gate passes on shared rare words.")
     claim_relative: float = _p(0.75, "Extra cards must score at least this share of the best card.")
-    multilingual_claim_sim: float = _p(0.33, "Other languages: least multilingual similarity of question and claim "
-                                                "(the better of its quote alone and quote with rationale).")
+    multilingual_claim_sim: float = _p(
+        0.33,
+        "Other languages: least multilingual similarity of question and claim "
+        "(the better of its quote alone and quote with rationale).",
+    )
     max_cards: int = _p(3, "Most claim cards on a multi-part or broad question.")
     # excerpts
     excerpt_dense_weight: float = _p(0.8, "Weight of the sentence-to-question cosine against word overlap.")
     excerpt_short: int = _p(70, "A chosen sentence shorter than this takes its neighbour.")
-    excerpt_neighbour_share: float = _p(0.3, "A neighbouring sentence scoring this share of the best one joins it.")
+    excerpt_neighbour_share: float = _p(
+        0.3, "A neighbouring sentence scoring this share of the best one joins it."
+    )
     excerpt_max_chars: int = _p(500, "Longest two-sentence excerpt.")
     context_weight: float = _p(0.4, "Weight of words carried over from the chat history.")
-    literature_claim_boost: float = _p(0.03, "Fused-score boost for passages of the digests a claim rests on.")
-    literature_figure_boost: float = _p(0.01, "…and for passages that state the reviewed claim's literature figure.")
+    literature_claim_boost: float = _p(
+        0.03, "Fused-score boost for passages of the digests a claim rests on."
+    )
+    literature_figure_boost: float = _p(
+        0.01, "…and for passages that state the reviewed claim's literature figure."
+    )
     overview_boost: float = _p(0.05, "Fused-score boost for the essay's own profile on overview questions.")
     # abstention
     min_relevance: float = _p(0.37, "English: abstain below this calibrated relevance.")
-    multilingual_min_relevance: float = _p(0.24, "Other languages (multilingual encoder): abstain below this.")
-    coverage_weight: float = _p(0.3, "Relevance penalty per unit share of question words absent from the corpus.")
-    unknown_name_penalty: float = _p(0.12, "Relevance penalty per capitalised name the corpus never mentions.")
+    multilingual_min_relevance: float = _p(
+        0.24, "Other languages (multilingual encoder): abstain below this."
+    )
+    coverage_weight: float = _p(
+        0.3, "Relevance penalty per unit share of question words absent from the corpus."
+    )
+    unknown_name_penalty: float = _p(
+        0.12, "Relevance penalty per capitalised name the corpus never mentions."
+    )
 
     def describe(self) -> dict[str, str]:
         return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(self)}

@@ -4,11 +4,12 @@ Pure: the asserted quantities come from question analysis; the evidence is a sen
 shown literature passage giving a figure of the same kind. The result is one sentence built
 from a verbatim quote with its marker, so ``verify`` checks it like every other quote.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from .figures import KINDS, Quantity, extract
 from .lexical import tokenize
@@ -16,9 +17,12 @@ from .models import Passage
 from .question import Premise
 from .sentences import sentence_spans, strip_markers
 
-
-FRAMING_WORDS = frozenset(tokenize("since given surely right correct true million thousand billion anyone defend "
-                                   "really actually essay wasn isn didn doesn"))
+FRAMING_WORDS = frozenset(
+    tokenize(
+        "since given surely right correct true million thousand billion anyone defend "
+        "really actually essay wasn isn didn doesn"
+    )
+)
 
 
 def _close(a: float, b: float, tolerance: float = 0.12) -> bool:
@@ -33,15 +37,20 @@ def _subject(text: str, q: Quantity) -> set[str]:
         if m.start() <= q.start < m.end():
             clause = m.group(0)
     kind_words = set(tokenize(" ".join(w for ws in KINDS.values() for w in ws)))
-    return {t for t in tokenize(clause) if not t[0].isdigit() and t not in kind_words and t not in FRAMING_WORDS}
+    return {
+        t for t in tokenize(clause) if not t[0].isdigit() and t not in kind_words and t not in FRAMING_WORDS
+    }
 
 
 def _label(q: Quantity) -> str:
     return q.text if q.kind in {"percent", "dollars"} else f"{q.text} {q.kind}"
 
 
-def evidence(kind: str, literature: Sequence[Passage], subject: set[str] = frozenset()  # type: ignore[assignment]
-             ) -> tuple[Passage, str, Quantity] | None:
+def evidence(
+    kind: str,
+    literature: Sequence[Passage],
+    subject: set[str] = frozenset(),  # type: ignore[assignment]
+) -> tuple[Passage, str, Quantity] | None:
     """The sentence of the shown literature that states a figure of ``kind`` about the question's
     subject: outside the first passage it must share a word with the question besides the figure
     (a death toll of the Gulag, not of the famine); the one sharing most wins."""

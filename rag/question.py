@@ -5,12 +5,13 @@ Pure functions over the question text, the chat history and the corpus's own voc
 (case-insensitively, anywhere), and whether it is a follow-up. No model is involved, so every
 decision here can be tested on hand-built inputs.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
 
 from .figures import Quantity, extract
 from .followup import resolve_history
@@ -20,30 +21,268 @@ from .lexical import STOPWORDS, fold, tokenize
 # Function words that are frequent in a language and rare in English questions. Two or more hits
 # (and more than the English ones) decide; a script decides outright.
 LANG_WORDS: dict[str, frozenset[str]] = {
-    "de": frozenset("der die das und ist nicht wie viele wieviele wer was wann warum hat haben wurde wurden "
-                    "wirklich freund nur sehr über noch schon welche welcher welches wirklich eigentlich "
-                    "den dem des ein eine einen sind im vom zum zur mit auch oder gab gibt hatte stimmt "
-                    "dass diesem dieser diese essay lastwagen panzer".split()),
-    "es": frozenset("el la los las y es no cuántos cuántas cuantos cuantas quién quien qué que cuándo cuando "
-                    "por qué del al un una fue fueron hay son con para como cómo muertos murieron ensayo "
-                    "camiones envió enviaron estados unidos".split()),
-    "fr": frozenset("le la les et est ne pas combien qui quoi quand pourquoi des du un une a ont été était "
-                    "sont avec pour comme au aux il elle cet cette essai camions envoyé morts".split()),
-    "pt": frozenset("o os as e é não quantos quantas quem quando porque do da dos das um uma foi foram "
-                    "com para como ensaio".split()),
-    "it": frozenset("il lo gli le e è non quanti quante chi cosa quando perché del della dei un una fu "
-                    "furono sono con per come saggio".split()),
+    "de": frozenset(
+        [
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "nicht",
+            "wie",
+            "viele",
+            "wieviele",
+            "wer",
+            "was",
+            "wann",
+            "warum",
+            "hat",
+            "haben",
+            "wurde",
+            "wurden",
+            "wirklich",
+            "freund",
+            "nur",
+            "sehr",
+            "über",
+            "noch",
+            "schon",
+            "welche",
+            "welcher",
+            "welches",
+            "wirklich",
+            "eigentlich",
+            "den",
+            "dem",
+            "des",
+            "ein",
+            "eine",
+            "einen",
+            "sind",
+            "im",
+            "vom",
+            "zum",
+            "zur",
+            "mit",
+            "auch",
+            "oder",
+            "gab",
+            "gibt",
+            "hatte",
+            "stimmt",
+            "dass",
+            "diesem",
+            "dieser",
+            "diese",
+            "essay",
+            "lastwagen",
+            "panzer",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "y",
+            "es",
+            "no",
+            "cuántos",
+            "cuántas",
+            "cuantos",
+            "cuantas",
+            "quién",
+            "quien",
+            "qué",
+            "que",
+            "cuándo",
+            "cuando",
+            "por",
+            "qué",
+            "del",
+            "al",
+            "un",
+            "una",
+            "fue",
+            "fueron",
+            "hay",
+            "son",
+            "con",
+            "para",
+            "como",
+            "cómo",
+            "muertos",
+            "murieron",
+            "ensayo",
+            "camiones",
+            "envió",
+            "enviaron",
+            "estados",
+            "unidos",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "et",
+            "est",
+            "ne",
+            "pas",
+            "combien",
+            "qui",
+            "quoi",
+            "quand",
+            "pourquoi",
+            "des",
+            "du",
+            "un",
+            "une",
+            "a",
+            "ont",
+            "été",
+            "était",
+            "sont",
+            "avec",
+            "pour",
+            "comme",
+            "au",
+            "aux",
+            "il",
+            "elle",
+            "cet",
+            "cette",
+            "essai",
+            "camions",
+            "envoyé",
+            "morts",
+        ]
+    ),
+    "pt": frozenset(
+        [
+            "o",
+            "os",
+            "as",
+            "e",
+            "é",
+            "não",
+            "quantos",
+            "quantas",
+            "quem",
+            "quando",
+            "porque",
+            "do",
+            "da",
+            "dos",
+            "das",
+            "um",
+            "uma",
+            "foi",
+            "foram",
+            "com",
+            "para",
+            "como",
+            "ensaio",
+        ]
+    ),
+    "it": frozenset(
+        [
+            "il",
+            "lo",
+            "gli",
+            "le",
+            "e",
+            "è",
+            "non",
+            "quanti",
+            "quante",
+            "chi",
+            "cosa",
+            "quando",
+            "perché",
+            "del",
+            "della",
+            "dei",
+            "un",
+            "una",
+            "fu",
+            "furono",
+            "sono",
+            "con",
+            "per",
+            "come",
+            "saggio",
+        ]
+    ),
 }
-EN_WORDS = frozenset("the is was were did does do how many much who what when why which of and to in "
-                     "a an it that this".split())
+EN_WORDS = frozenset(
+    [
+        "the",
+        "is",
+        "was",
+        "were",
+        "did",
+        "does",
+        "do",
+        "how",
+        "many",
+        "much",
+        "who",
+        "what",
+        "when",
+        "why",
+        "which",
+        "of",
+        "and",
+        "to",
+        "in",
+        "a",
+        "an",
+        "it",
+        "that",
+        "this",
+    ]
+)
 # Languages the multilingual encoder (Google USE multilingual v3) was trained on.
-SUPPORTED = frozenset("en de es fr it pt nl pl ru ar zh ja ko th tr".split())
-LANG_NAMES = {"en": "English", "de": "German", "es": "Spanish", "fr": "French", "it": "Italian",
-              "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "ru": "Russian", "ar": "Arabic",
-              "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "th": "Thai", "tr": "Turkish",
-              "he": "Hebrew", "el": "Greek", "hi": "Hindi", "uk": "Ukrainian", "other": "an unsupported language"}
-SCRIPTS = (("CYRILLIC", "ru"), ("ARABIC", "ar"), ("HEBREW", "he"), ("GREEK", "el"), ("DEVANAGARI", "hi"),
-           ("HANGUL", "ko"), ("HIRAGANA", "ja"), ("KATAKANA", "ja"), ("CJK", "zh"), ("THAI", "th"))
+SUPPORTED = frozenset(
+    ["en", "de", "es", "fr", "it", "pt", "nl", "pl", "ru", "ar", "zh", "ja", "ko", "th", "tr"]
+)
+LANG_NAMES = {
+    "en": "English",
+    "de": "German",
+    "es": "Spanish",
+    "fr": "French",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "ru": "Russian",
+    "ar": "Arabic",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "th": "Thai",
+    "tr": "Turkish",
+    "he": "Hebrew",
+    "el": "Greek",
+    "hi": "Hindi",
+    "uk": "Ukrainian",
+    "other": "an unsupported language",
+}
+SCRIPTS = (
+    ("CYRILLIC", "ru"),
+    ("ARABIC", "ar"),
+    ("HEBREW", "he"),
+    ("GREEK", "el"),
+    ("DEVANAGARI", "hi"),
+    ("HANGUL", "ko"),
+    ("HIRAGANA", "ja"),
+    ("KATAKANA", "ja"),
+    ("CJK", "zh"),
+    ("THAI", "th"),
+)
 
 
 def detect_language(text: str) -> str:
@@ -86,35 +325,50 @@ def detect_language(text: str) -> str:
 OVERVIEW_RE = re.compile(
     r"\b(what(?:'s| is)? (?:this|the) (?:essay|article|text|piece)\b.*\babout|gist|summar|overview|"
     r"main (?:argument|point|claim|thesis)|tl;?dr|in a nutshell|what does (?:the|this) (?:essay|article|author) "
-    r"(?:argue|say|claim)\b(?!.*\b(?:about|on)\b)|argument of (?:the|this) essay|explain (?:the|this) essay)", re.I)
+    r"(?:argue|say|claim)\b(?!.*\b(?:about|on)\b)|argument of (?:the|this) essay|explain (?:the|this) essay)",
+    re.I,
+)
 RIGHT_WRONG_RE = re.compile(
     r"\b(errors?|mistakes?|wrong|false|falsehoods?|inaccura\w*|accurate|accuracy|get right|gets right|got right|"
     r"true in it|is (?:any|anything) (?:of it )?(?:true|right|correct)|fact.?check\w*|lies|lying|debunk\w*|"
     r"distort\w*|misleading|reliable is (?:the|this) essay|how reliable is it|trustworthy|contradicted|"
-    r"needs? context|disputed|unverifiable|verdicts?)\b", re.I)
+    r"needs? context|disputed|unverifiable|verdicts?)\b",
+    re.I,
+)
 SOURCE_RE = re.compile(
     r"\b(who (?:is|was|are|were|wrote|published|writes|runs)|who's|whos|what (?:is|are|was) (?:inconvenient history|codoh)|"
     r"reliable|reliability|credible|credibility|trust(?:worthy)?|reputable|publisher|published|outlet|journal|"
     r"author|biograph\w*|background of|denial|denier|deny|antisemit\w*|anti-semit\w*|propaganda|misinformation|"
     r"disinformation|extremis\w*|revisionis\w*|hate (?:group|site)|cite|quote (?:it|this|the)|teach|classroom|"
-    r"students|lesson)\b", re.I)
+    r"students|lesson)\b",
+    re.I,
+)
 COMPARE_RE = re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|differ)\b", re.I)
-QUANTITY_RE = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:was|is|were) the (?:number|total|figure|toll)\b", re.I)
+QUANTITY_RE = re.compile(
+    r"\bhow (?:many|much)\b|\bwhat (?:was|is|were) the (?:number|total|figure|toll)\b", re.I
+)
 ABOUT_ESSAY_RE = re.compile(
     r"\b(?:this|the|that) (?:essay|article|piece|text|site|website|web site|outlet|journal|author|writer|"
     r"publication|publisher|magazine|periodical)\b|\bposion|poison partners|\bwear\b|inconvenient history|"
-    r"\bcodoh\b|\bit\b|\bthis\b", re.I)
-ESSAY_WORDS = re.compile(r"\b(essay|article|text|piece|wear|poison partners|author|it|claims?|section)\b", re.I)
+    r"\bcodoh\b|\bit\b|\bthis\b",
+    re.I,
+)
+ESSAY_WORDS = re.compile(
+    r"\b(essay|article|text|piece|wear|poison partners|author|it|claims?|section)\b", re.I
+)
 
 # --- premise ---------------------------------------------------------------------------------
 PREMISE_CUES = re.compile(
     r"(\b(since|given that|considering|as we know|everyone knows|we all know|surely|obviously|of course|"
     r"isn'?t it|wasn'?t it|didn'?t|doesn'?t|don'?t you|right\s*\?|correct\s*\?|true\s*\?|admit|proves?|proven)\b)",
-    re.I)
+    re.I,
+)
 
 SPLIT_RE = re.compile(
     r"\s*(?:\?\s+|;\s+|,?\s+and\s+(?:also\s+)?(?=(?:who|what|when|where|why|how|which|did|does|do|was|were|is|are)\b)|"
-    r",?\s+also\s+(?=(?:who|what|when|where|why|how|which|did|does|was|were|is|are)\b))", re.I)
+    r",?\s+also\s+(?=(?:who|what|when|where|why|how|which|did|does|was|were|is|are)\b))",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -160,14 +414,16 @@ class Lexicon:
     names: frozenset[str]
     vocabulary: frozenset[str]  # every folded word the corpus uses (for unknown-name detection)
     text: str = ""  # the whole corpus, folded, for phrase look-ups ("marshall plan")
-    buckets: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)  # vocabulary by first letter
+    buckets: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, compare=False
+    )  # vocabulary by first letter
     stems: frozenset[str] = frozenset()  # stems of the vocabulary ("praise" is known from "praises")
 
     @classmethod
-    def build(cls, texts: Iterable[str]) -> "Lexicon":
+    def build(cls, texts: Iterable[str]) -> Lexicon:
         names: set[str] = set()
         vocab: set[str] = set()
-        common = {w for w in STOPWORDS} | {"the", "a", "in", "on", "it", "this", "that", "his", "her", "its"}
+        common = set(STOPWORDS) | {"the", "a", "in", "on", "it", "this", "that", "his", "her", "its"}
         for text in texts:
             for m in re.finditer(r"[^\W\d_][\w’'-]*", text):
                 w = m.group(0)
@@ -190,8 +446,13 @@ class Lexicon:
                 by_letter.setdefault(v[0], []).append(v)
         folded = " ".join(fold(t) for t in texts)
         stems = frozenset(t for v in vocab for t in tokenize(v))
-        return cls(frozenset(n for n in names if n not in lower_seen), frozenset(vocab),
-                   re.sub(r"[^\w]+", " ", folded), {k: tuple(sorted(v)) for k, v in by_letter.items()}, stems)
+        return cls(
+            frozenset(n for n in names if n not in lower_seen),
+            frozenset(vocab),
+            re.sub(r"[^\w]+", " ", folded),
+            {k: tuple(sorted(v)) for k, v in by_letter.items()},
+            stems,
+        )
 
     def knows(self, word: str) -> bool:
         f = fold(word)
@@ -247,14 +508,57 @@ class Lexicon:
             first, second = fold(m.group(1)), fold(m.group(2))
             if second in self.names or first in STOPWORDS or m.start() == 0:
                 continue
-            if f" {first} {second} " not in f" {self.text} " and f" {first} {second}s " not in f" {self.text} ":
+            if (
+                f" {first} {second} " not in f" {self.text} "
+                and f" {first} {second}s " not in f" {self.text} "
+            ):
                 out.append(m.group(0))
         return tuple(dict.fromkeys(out))
 
 
-CHAT_WORDS = frozenset("whos whats wats wat pls plz thx thanks hey hi hello ok okay lol tldr tl dr gist "
-                       "legit stuff thing things guy guys kinda sorta gonna wanna dunno rubbish basically "
-                       "actually really quick short summary summarise summarize explain".split())
+CHAT_WORDS = frozenset(
+    [
+        "whos",
+        "whats",
+        "wats",
+        "wat",
+        "pls",
+        "plz",
+        "thx",
+        "thanks",
+        "hey",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "lol",
+        "tldr",
+        "tl",
+        "dr",
+        "gist",
+        "legit",
+        "stuff",
+        "thing",
+        "things",
+        "guy",
+        "guys",
+        "kinda",
+        "sorta",
+        "gonna",
+        "wanna",
+        "dunno",
+        "rubbish",
+        "basically",
+        "actually",
+        "really",
+        "quick",
+        "short",
+        "summary",
+        "summarise",
+        "summarize",
+        "explain",
+    ]
+)
 
 
 def detect_intent(text: str) -> str:
@@ -276,8 +580,11 @@ def split_parts(text: str) -> tuple[str, ...]:
     return tuple(pieces) if len(pieces) > 1 else (text.strip(),)
 
 
-DEATH_RE = re.compile(r"\b(killed|kill|killing|died|dying|dead|deaths?|executed|executions?|murdered|murders?|"
-                      r"perished|victims|slaughtered|starved)\b", re.I)
+DEATH_RE = re.compile(
+    r"\b(killed|kill|killing|died|dying|dead|deaths?|executed|executions?|murdered|murders?|"
+    r"perished|victims|slaughtered|starved)\b",
+    re.I,
+)
 
 
 def find_premise(text: str) -> Premise | None:
@@ -285,10 +592,15 @@ def find_premise(text: str) -> Premise | None:
 
     "The Gulag killed 20 million people" asserts deaths, not people passing through: a question
     that speaks of killing makes its head-count figures death tolls."""
-    figures = tuple(q if not (q.kind == "people" and DEATH_RE.search(text)) else replace(q, kind="deaths")
-                    for q in extract(text) if q.kind not in {"year"})
+    figures = tuple(
+        q if not (q.kind == "people" and DEATH_RE.search(text)) else replace(q, kind="deaths")
+        for q in extract(text)
+        if q.kind not in {"year"}
+    )
     cue = PREMISE_CUES.search(text)
-    asks_how_many = re.search(r"\bhow (?:many|much)\b|\bwhat (?:was|is) the (?:number|figure|toll)\b", text, re.I)
+    asks_how_many = re.search(
+        r"\bhow (?:many|much)\b|\bwhat (?:was|is) the (?:number|figure|toll)\b", text, re.I
+    )
     if figures and not asks_how_many:
         return Premise(text=text.strip(), figures=figures)
     if cue:
@@ -305,11 +617,16 @@ def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = No
     resolved, followup = resolve_history(corrected, list(history), lexicon.names if lexicon else frozenset())
     parts = split_parts(corrected) if lang == "en" else (text.strip(),)
     return Question(
-        text=text, resolved=resolved, language=lang, intent=detect_intent(corrected), parts=parts,
+        text=text,
+        resolved=resolved,
+        language=lang,
+        intent=detect_intent(corrected),
+        parts=parts,
         about_essay=bool(ABOUT_ESSAY_RE.search(corrected)),
         asks_quantity=bool(QUANTITY_RE.search(" ".join([corrected, *(history[-1:] if followup else [])]))),
         premise=find_premise(text) if lang == "en" else None,
         entities=lexicon.find(resolved) if lexicon else (),
         unknown_names=lexicon.unknown(text) if lexicon and lang == "en" else (),
-        followup=followup, own_tokens=tuple(tokenize(text)),
+        followup=followup,
+        own_tokens=tuple(tokenize(text)),
     )

@@ -1,4 +1,5 @@
 """Plain-text renderings of answers and claims (Markdown for export and the CLI)."""
+
 from __future__ import annotations
 
 from .models import VERDICT_LABELS, Answer, Claim, Passage
@@ -30,8 +31,13 @@ def answer_markdown(a: Answer) -> str:
         out += ["**Answer.** " + a.direct, ""]
     for card in a.cards:
         c = card.claim
-        out += [f"**Assessment ({c.id}, essay {card.marker}): {c.verdict}** ({VERDICT_LABELS[c.verdict]}) — "
-                f"{card.headline}", "", c.rationale, ""]
+        out += [
+            f"**Assessment ({c.id}, essay {card.marker}): {c.verdict}** ({VERDICT_LABELS[c.verdict]}) — "
+            f"{card.headline}",
+            "",
+            c.rationale,
+            "",
+        ]
     if a.claim_list:
         counts = ", ".join(f"{v} {n}" for v, n in a.inventory if n)
         out += [f"**Reviewed claims** ({counts})", ""]
@@ -39,9 +45,12 @@ def answer_markdown(a: Answer) -> str:
         out.append("")
     if a.figures:
         out += ["**Figures side by side**", ""]
-        out += [f"- {f.kind}: essay **{f.essay}** [{f.essay_marker}] · literature **{f.literature}**"
-                + (f" [{f.literature_marker}]" if f.literature_marker else "") + (f" ({f.note})" if f.note else "")
-                for f in a.figures]
+        out += [
+            f"- {f.kind}: essay **{f.essay}** [{f.essay_marker}] · literature **{f.literature}**"
+            + (f" [{f.literature_marker}]" if f.literature_marker else "")
+            + (f" ({f.note})" if f.note else "")
+            for f in a.figures
+        ]
         out.append("")
     out += ["### The essay claims (contested source)", ""]
     out += [_passage_md(p) for p in a.essay] or ["- The essay does not address this directly."]
@@ -57,11 +66,20 @@ def answer_markdown(a: Answer) -> str:
 
 
 def claim_markdown(c: Claim) -> str:
-    out = [f"### {c.id} — {c.verdict} ({VERDICT_LABELS[c.verdict]})", "",
-           f"> “{c.quote}” (essay ¶{c.paragraph}" + (f"; notes {', '.join(map(str, c.footnotes))}" if c.footnotes else "") + ")",
-           "", c.rationale, ""]
+    out = [
+        f"### {c.id} — {c.verdict} ({VERDICT_LABELS[c.verdict]})",
+        "",
+        f"> “{c.quote}” (essay ¶{c.paragraph}"
+        + (f"; notes {', '.join(map(str, c.footnotes))}" if c.footnotes else "")
+        + ")",
+        "",
+        c.rationale,
+        "",
+    ]
     for f in c.figures:
-        out.append(f"- {f.kind}: essay {f.essay} · literature {f.literature}" + (f" ({f.note})" if f.note else ""))
+        out.append(
+            f"- {f.kind}: essay {f.essay} · literature {f.literature}" + (f" ({f.note})" if f.note else "")
+        )
     if c.resolved_footnotes:
         out += ["", "Essay's notes: " + "; ".join(c.resolved_footnotes)]
     if c.citations:
@@ -70,4 +88,6 @@ def claim_markdown(c: Claim) -> str:
 
 
 def claims_report(claims: list[Claim]) -> str:
-    return "# Counterpoint: reviewed claims of “Poison Partners”\n\n" + "\n".join(claim_markdown(c) for c in claims)
+    return "# Counterpoint: reviewed claims of “Poison Partners”\n\n" + "\n".join(
+        claim_markdown(c) for c in claims
+    )

@@ -1,12 +1,63 @@
 """Sentence spans with exact character offsets, so a quote is always a slice of its passage."""
+
 from __future__ import annotations
 
 import re
 
-ABBREV = {"u.s", "u.k", "mr", "mrs", "dr", "st", "no", "nos", "vol", "pp", "p", "ed", "eds", "e.g", "i.e", "c",
-          "ca", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "md", "cal",
-          "gen", "col", "lt", "capt", "jr", "sr", "vs", "cf", "al", "ch", "fig", "trans", "u.s.s.r", "op", "doc",
-          "docs", "inc", "co", "corp", "univ", "dept"}
+ABBREV = {
+    "u.s",
+    "u.k",
+    "mr",
+    "mrs",
+    "dr",
+    "st",
+    "no",
+    "nos",
+    "vol",
+    "pp",
+    "p",
+    "ed",
+    "eds",
+    "e.g",
+    "i.e",
+    "c",
+    "ca",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "md",
+    "cal",
+    "gen",
+    "col",
+    "lt",
+    "capt",
+    "jr",
+    "sr",
+    "vs",
+    "cf",
+    "al",
+    "ch",
+    "fig",
+    "trans",
+    "u.s.s.r",
+    "op",
+    "doc",
+    "docs",
+    "inc",
+    "co",
+    "corp",
+    "univ",
+    "dept",
+}
 END_RE = re.compile(r"[.!?…][\"”’')\]]*(?:\[\d+\])*(?=\s+[\"“‘(\[A-Z0-9])")
 
 
@@ -25,11 +76,11 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in END_RE.finditer(text):
-        seg_so_far = text[start: m.end()]
+        seg_so_far = text[start : m.end()]
         if seg_so_far.count("“") > seg_so_far.count("”"):
             continue  # inside a quotation: the sentence ends after the closing quote
         if text[m.start()] == ".":
-            word = re.search(r"([A-Za-z.]+)$", text[start: m.start()])
+            word = re.search(r"([A-Za-z.]+)$", text[start : m.start()])
             w = (word.group(1) if word else "").lower().strip(".")
             if w in ABBREV or (len(w) == 1 and w.isalpha()) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", w or "-"):
                 continue

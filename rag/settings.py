@@ -2,6 +2,7 @@
 
 Plain settings switch behaviour (txtai style): no code path reads the environment directly.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,9 +26,19 @@ class SettingsError(ValueError):
 ENCODERS = ("auto", "onnx", "onnx-int8", "st")
 LLMS = ("none", "ollama", "openai", "llamacpp")
 # name -> (lowest, exclusive?) for numbers, and the highest where there is one
-LOWER = {"batch_size": (1, False), "top_k": (1, False), "candidates": (1, False), "rrf_k": (1, False),
-         "max_question_chars": (1, False), "max_history_items": (0, False), "max_history_chars": (0, False),
-         "max_file_mb": (0, True), "llm_timeout": (0, True), "coverage_weight": (0, False), "port": (0, False)}
+LOWER = {
+    "batch_size": (1, False),
+    "top_k": (1, False),
+    "candidates": (1, False),
+    "rrf_k": (1, False),
+    "max_question_chars": (1, False),
+    "max_history_items": (0, False),
+    "max_history_chars": (0, False),
+    "max_file_mb": (0, True),
+    "llm_timeout": (0, True),
+    "coverage_weight": (0, False),
+    "port": (0, False),
+}
 UPPER = {"port": 65535, "top_k": 1000, "candidates": 10000}
 
 
@@ -38,16 +49,26 @@ class Settings:
     user_dir: Path | None = _f(None, "Folder of user-added documents; default <home>/documents.")
     collection: str = _f("counterpoint", "Chroma collection name.")
     chroma_url: str | None = _f(None, "Use a Chroma server at this URL instead of the embedded store.")
-    encoder: str = _f("auto", "Encoder: auto (ONNX if exported, else sentence-transformers), onnx, onnx-int8, st.")
+    encoder: str = _f(
+        "auto", "Encoder: auto (ONNX if exported, else sentence-transformers), onnx, onnx-int8, st."
+    )
     batch_size: int = _f(32, "Embedding batch size (length-sorted batches).")
     top_k: int = _f(3, "Passages shown per side (essay, literature).")
     candidates: int = _f(20, "Candidates per retriever before fusion.")
     rrf_k: int = _f(60, "Reciprocal-rank-fusion constant.")
-    min_relevance: float = _f(0.37, "Abstain when relevance (best dense cosine, less the coverage penalty) is below this.")
-    coverage_weight: float = _f(0.3, "Relevance penalty per unit share of question words absent from the corpus.")
-    max_question_chars: int = _f(2000, "Longest question accepted (and longest earlier question in a history).")
+    min_relevance: float = _f(
+        0.37, "Abstain when relevance (best dense cosine, less the coverage penalty) is below this."
+    )
+    coverage_weight: float = _f(
+        0.3, "Relevance penalty per unit share of question words absent from the corpus."
+    )
+    max_question_chars: int = _f(
+        2000, "Longest question accepted (and longest earlier question in a history)."
+    )
     max_history_items: int = _f(20, "Most earlier questions accepted in a history.")
-    max_history_chars: int = _f(20000, "Most characters of earlier questions accepted in a history, in total.")
+    max_history_chars: int = _f(
+        20000, "Most characters of earlier questions accepted in a history, in total."
+    )
     max_file_mb: float = _f(50.0, "Largest document accepted by ingestion, in MB.")
     llm: str = _f("none", "Synthesis backend: none | ollama | openai | llamacpp.")
     llm_model: str = _f("", "Model name for the LLM backend.")
@@ -63,7 +84,7 @@ class Settings:
         return self.user_dir or (self.home / "documents")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then RAG_* variables, then keyword overrides; every value is validated and all
         bad ones are reported together in one SettingsError."""
         env = os.environ if env is None else env
@@ -83,9 +104,12 @@ class Settings:
             if k not in types:
                 raise TypeError(f"unknown setting {k!r}")
             values[k] = Path(v) if "Path" in types[k] and isinstance(v, str) else v
-        settings = cls(**{k: v for k, v in values.items()})
-        errors += [e for e in settings.problems() if e.split("=")[0].split(":")[0] not in
-                   {x.split("=")[0].split(":")[0] for x in errors}]
+        settings = cls(**dict(values.items()))
+        errors += [
+            e
+            for e in settings.problems()
+            if e.split("=")[0].split(":")[0] not in {x.split("=")[0].split(":")[0] for x in errors}
+        ]
         if errors:
             raise SettingsError("invalid settings: " + "; ".join(errors))
         return settings

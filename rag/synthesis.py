@@ -12,6 +12,7 @@ only adds ``Answer.synthesis``. Its output is trusted for nothing:
 If the model fails, times out, or too little survives, the extractive answer is returned with a notice.
 Passages go into the prompt as escaped, quoted data blocks; the rules live only in the system message.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -22,8 +23,9 @@ import queue
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -65,8 +67,10 @@ def _attr(text: str) -> str:
 
 
 def passage_block(p: Passage) -> str:
-    return (f'<passage marker="{_attr(p.marker)}" side="{_attr(SIDE_LABELS.get(p.side, p.side))}" '
-            f'title="{_attr(p.title)}" locator="{_attr(p.locator)}">\n{_esc(p.text.strip())}\n</passage>')
+    return (
+        f'<passage marker="{_attr(p.marker)}" side="{_attr(SIDE_LABELS.get(p.side, p.side))}" '
+        f'title="{_attr(p.title)}" locator="{_attr(p.locator)}">\n{_esc(p.text.strip())}\n</passage>'
+    )
 
 
 def build_messages(answer: Answer) -> list:
@@ -86,8 +90,11 @@ def build_messages(answer: Answer) -> list:
             lines.append(f"Rationale: {_esc(answer.rationale)}")
         lines.append("</review>")
     markers = ", ".join(f"[{p.marker}]" for p in (*answer.essay, *answer.literature))
-    lines += ["", f"Valid markers: {markers}.",
-              "Write the comparison now, following the rules of the system message."]
+    lines += [
+        "",
+        f"Valid markers: {markers}.",
+        "Write the comparison now, following the rules of the system message.",
+    ]
     return [SystemMessage(content=SYSTEM_RULES), HumanMessage(content="\n".join(lines))]
 
 
@@ -96,7 +103,9 @@ def build_messages(answer: Answer) -> list:
 _BRACKET_RE = re.compile(r"\[([^\[\]\n]{1,40})\]")
 _GROUP_RE = re.compile(r"[\[(]\s*([ELel]\d+(?:\s*(?:,|;|&|and)\s*[ELel]\d+)*)\s*[\])]")
 # markers after a full stop belong to that sentence, unless a lower-case word follows ("[L9] says ...")
-_MARKERS_AFTER_PUNCT_RE = re.compile(r"([.!?…])((?:[ \t]*\n?[ \t]*\[(?:[EL]\d+|\d+)\])+)(?=\s*(?:$|[^\sa-z]))")
+_MARKERS_AFTER_PUNCT_RE = re.compile(
+    r"([.!?…])((?:[ \t]*\n?[ \t]*\[(?:[EL]\d+|\d+)\])+)(?=\s*(?:$|[^\sa-z]))"
+)
 _MARKER_RE = re.compile(r"^[EL]\d+$")
 _BULLET_RE = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)]|#{1,6})[ \t]+", re.M)
 _THINK_RE = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
@@ -104,21 +113,69 @@ _INSTRUCTION_RE = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+)?(?:of\s+)?"
     r"(?:your|the|my|these|those|previous|prior|above|earlier|system|all)\b[^.!?]{0,30}?"
     r"\b(?:instructions?|rules|prompts?|guidelines)\b"
-    r"|\bsystem (?:prompt|message)\b|\bas an ai\b|\byou are now\b", re.I)
+    r"|\bsystem (?:prompt|message)\b|\bas an ai\b|\byou are now\b",
+    re.I,
+)
 
 _NUM = r"\d{1,3}(?:[,\u00a0\u2009\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _FIGURE_RE = re.compile(
     rf"(?<![\w.,])(?P<a>{_NUM})"
     rf"(?:\s*(?P<conn>[–—‒\-/]|to|and)\s*(?P<b>{_NUM}))?"
-    r"(?:\s*(?P<unit>%|(?:per\s?cent|percent|thousand|million|billion|trillion|bn)\b))?", re.I)
-_SCALE = {"thousand": Decimal(10) ** 3, "million": Decimal(10) ** 6, "bn": Decimal(10) ** 9,
-          "billion": Decimal(10) ** 9, "trillion": Decimal(10) ** 12}
-_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                     "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
-_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-               "hundred": 100, "a": 1})
-_WORD_SCALE_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True))
-                            + r")\s+(thousand|million|billion|trillion)\b", re.I)
+    r"(?:\s*(?P<unit>%|(?:per\s?cent|percent|thousand|million|billion|trillion|bn)\b))?",
+    re.I,
+)
+_SCALE = {
+    "thousand": Decimal(10) ** 3,
+    "million": Decimal(10) ** 6,
+    "bn": Decimal(10) ** 9,
+    "billion": Decimal(10) ** 9,
+    "trillion": Decimal(10) ** 12,
+}
+_WORDS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_WORDS.update(
+    {
+        "thirty": 30,
+        "forty": 40,
+        "fifty": 50,
+        "sixty": 60,
+        "seventy": 70,
+        "eighty": 80,
+        "ninety": 90,
+        "hundred": 100,
+        "a": 1,
+    }
+)
+_WORD_SCALE_RE = re.compile(
+    r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\s+(thousand|million|billion|trillion)\b",
+    re.I,
+)
 _CURLY_QUOTE_RE = re.compile(r"“([^“”]+)”")
 _STRAIGHT_QUOTE_RE = re.compile(r'"([^"\n]+)"')
 _FOOTNOTE_REF_RE = re.compile(r"\[\d+\]")
@@ -196,10 +253,13 @@ def _clean(sentence: str) -> str:
 def _normalise(text: str) -> str:
     text = _THINK_RE.sub("", text or "")
     text = _BULLET_RE.sub("", text)
-    text = _GROUP_RE.sub(lambda m: " ".join(f"[{x.upper()}]" for x in re.findall(r"[ELel]\d+", m.group(1))), text)
+    text = _GROUP_RE.sub(
+        lambda m: " ".join(f"[{x.upper()}]" for x in re.findall(r"[ELel]\d+", m.group(1))), text
+    )
     # "… 1945. [L1] The …" -> "… 1945 [L1]. The …": a marker after the full stop belongs to that sentence
-    return _MARKERS_AFTER_PUNCT_RE.sub(lambda m: " " + " ".join(re.findall(r"\[[^\]]+\]", m.group(2))) + m.group(1),
-                                       text)
+    return _MARKERS_AFTER_PUNCT_RE.sub(
+        lambda m: " " + " ".join(re.findall(r"\[[^\]]+\]", m.group(2))) + m.group(1), text
+    )
 
 
 def split_sentences(text: str) -> list[str]:
@@ -210,8 +270,9 @@ def _short(s: str, n: int = 90) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _check_sentence(sentence: str, by_marker: dict[str, Passage],
-                    avail: Callable[[str], set]) -> tuple[str, str | None, list[str]]:
+def _check_sentence(
+    sentence: str, by_marker: dict[str, Passage], avail: Callable[[str], set]
+) -> tuple[str, str | None, list[str]]:
     """(cleaned sentence, why it is dropped or None, notes on stripped markers)."""
     notes: list[str] = []
 
@@ -239,7 +300,12 @@ def _check_sentence(sentence: str, by_marker: dict[str, Passage],
     for quoted in _CURLY_QUOTE_RE.findall(s) + _STRAIGHT_QUOTE_RE.findall(s):
         q = _clean(_BRACKET_RE.sub(" ", quoted)).strip(" ,.;:")
         if q and not any(q in p.text for p in passages):
-            return s, f"quotation “{_short(q, 60)}” is not verbatim in " + " ".join(f"[{p.marker}]" for p in passages), notes
+            return (
+                s,
+                f"quotation “{_short(q, 60)}” is not verbatim in "
+                + " ".join(f"[{p.marker}]" for p in passages),
+                notes,
+            )
     for m in QUOTED_MARKER_RE.finditer(s):  # what verify checks: “…” [M] must be in passage M itself
         if m.group(1) not in by_marker[m.group(2)].text:
             return s, f"quotation “{_short(m.group(1), 60)}” is not verbatim in [{m.group(2)}]", notes
@@ -248,7 +314,11 @@ def _check_sentence(sentence: str, by_marker: dict[str, Passage],
         have |= avail(p.marker)
     for raw, keys in figures(body):
         if not any(k in have for k in keys):
-            return s, f"figure {raw!r} does not occur in " + " ".join(f"[{p.marker}]" for p in passages), notes
+            return (
+                s,
+                f"figure {raw!r} does not occur in " + " ".join(f"[{p.marker}]" for p in passages),
+                notes,
+            )
     return s, None, notes
 
 
@@ -315,11 +385,15 @@ def _describe(exc: BaseException) -> str:
 
 def _fallback(answer: Answer, notice: str, dropped: int = 0) -> Answer:
     log.info("synthesis not used: %s", notice)
-    return dataclasses.replace(answer, synthesis="", dropped_sentences=dropped, notices=answer.notices + (notice,))
+    return dataclasses.replace(
+        answer, synthesis="", dropped_sentences=dropped, notices=answer.notices + (notice,)
+    )
 
 
 def _no_answer(answer: Answer, exc: BaseException) -> Answer:
-    return _fallback(answer, f"The language model did not answer ({_describe(exc)}); showing the extractive answer.")
+    return _fallback(
+        answer, f"The language model did not answer ({_describe(exc)}); showing the extractive answer."
+    )
 
 
 def finish(answer: Answer, text: str, min_sentences: int = 1) -> Answer:
@@ -329,17 +403,28 @@ def finish(answer: Answer, text: str, min_sentences: int = 1) -> Answer:
         log.info("synthesis: %s", r)
     n_kept, kept = len(sentences), " ".join(sentences)
     if n_kept < max(min_sentences, 1):
-        return _fallback(answer, f"The language model's text did not pass the citation checks ({n_kept} of "
-                                 f"{n_kept + dropped} sentences supported); showing the extractive answer.", dropped)
+        return _fallback(
+            answer,
+            f"The language model's text did not pass the citation checks ({n_kept} of "
+            f"{n_kept + dropped} sentences supported); showing the extractive answer.",
+            dropped,
+        )
     notices = answer.notices
     if dropped:
-        notices += (f"{dropped} unsupported sentence{'s' if dropped != 1 else ''} removed from the written "
-                    "comparison (no valid citation, a figure not in the cited passage, or an inexact quotation).",)
+        notices += (
+            f"{dropped} unsupported sentence{'s' if dropped != 1 else ''} removed from the written "
+            "comparison (no valid citation, a figure not in the cited passage, or an inexact quotation).",
+        )
     out = dataclasses.replace(answer, synthesis=kept, dropped_sentences=dropped, notices=notices)
     found = problems(out)
     if found:  # postprocess should make this impossible; never let it through
-        return _fallback(answer, "The written comparison failed the grounding checks ("
-                         + "; ".join(found)[:200] + "); showing the extractive answer.", dropped)
+        return _fallback(
+            answer,
+            "The written comparison failed the grounding checks ("
+            + "; ".join(found)[:200]
+            + "); showing the extractive answer.",
+            dropped,
+        )
     return out
 
 
@@ -351,7 +436,7 @@ def _call(fn: Callable[[], Any], timeout: float) -> Any:
     def work() -> None:
         try:
             box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - reported to the caller
+        except BaseException as exc:
             box["error"] = exc
         finally:
             done.set()
@@ -379,13 +464,14 @@ def synthesize(answer: Answer, model, timeout: float = 60.0, min_sentences: int 
     try:
         messages = build_messages(answer)
         text = message_text(_call(lambda: model.invoke(messages), timeout))
-    except Exception as exc:  # noqa: BLE001 - any model failure means "no synthesis"
+    except Exception as exc:
         return _no_answer(answer, exc)
     return finish(answer, text, min_sentences)
 
 
-def stream_synthesis(answer: Answer, model, timeout: float = 60.0,
-                     min_sentences: int = 1) -> Iterator[str | Answer]:
+def stream_synthesis(
+    answer: Answer, model, timeout: float = 60.0, min_sentences: int = 1
+) -> Iterator[str | Answer]:
     """Yield the model's text as it arrives (``str`` chunks, a draft for display), then the final ``Answer``.
 
     The final Answer is checked exactly like :func:`synthesize` and supersedes the draft: a web app shows
@@ -397,7 +483,7 @@ def stream_synthesis(answer: Answer, model, timeout: float = 60.0,
         return
     try:
         messages = build_messages(answer)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         yield _no_answer(answer, exc)
         return
     q: queue.Queue = queue.Queue()
@@ -412,7 +498,7 @@ def stream_synthesis(answer: Answer, model, timeout: float = 60.0,
                 if t:
                     q.put(("chunk", t))
             q.put(("done", None))
-        except BaseException as exc:  # noqa: BLE001 - reported to the consumer
+        except BaseException as exc:
             q.put(("error", exc))
 
     ctx = contextvars.copy_context()

@@ -5,13 +5,15 @@ multilingual table (passages, claims and sentences in the multilingual space) ar
 hash of their content, so an unchanged corpus never re-embeds and a changed one never serves
 stale vectors. Files are replaced atomically; a damaged file is recomputed.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -97,7 +99,9 @@ class DerivedVectors:
         enc = self.multilingual_encoder
         if enc is None:
             return None
-        items = [(p.id, p.embed_text or p.text) for p in passages] + [(f"claim:{c.id}", claim_text(c)) for c in claims]
+        items = [(p.id, p.embed_text or p.text) for p in passages] + [
+            (f"claim:{c.id}", claim_text(c)) for c in claims
+        ]
         items += [(f"claimq:{c.id}", c.quote) for c in claims]  # the assertion alone matches short questions
         items += sentence_items(passages)
         return self._table("multilingual", items, enc.encode)

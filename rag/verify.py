@@ -3,10 +3,11 @@
 A failure here is a bug in composition (or a tampered index), never something to show a
 reader: ``verify`` raises ``GroundingError``.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .models import VERDICTS, Answer, Passage
 
@@ -72,7 +73,9 @@ def problems(answer: Answer, lookup: Callable[[str], Passage | None] | None = No
         if f.literature_marker:
             lp = by_marker.get(f.literature_marker)
             if lp is None or f.literature not in lp.text:
-                out.append(f"figure {f.kind}: literature figure {f.literature!r} is not in [{f.literature_marker}]")
+                out.append(
+                    f"figure {f.kind}: literature figure {f.literature!r} is not in [{f.literature_marker}]"
+                )
         elif f.source != "review":
             out.append(f"figure {f.kind}: extracted figure without a literature passage")
     if answer.abstained and (answer.essay or answer.literature or answer.verdict or answer.cards):

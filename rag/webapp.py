@@ -9,12 +9,18 @@ containing ``<script>``, ``![x](http://…)`` or ``[x](javascript:…)`` shows u
 
 This is the only module that imports gradio (never import it from ``rag/__init__``).
 """
+
 from __future__ import annotations
 
 import os
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-               "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
+for _k, _v in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
     os.environ.setdefault(_k, _v)
 
 import argparse  # noqa: E402
@@ -27,8 +33,9 @@ import logging  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Any, Sequence  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
@@ -193,7 +200,7 @@ def _paras(text: str, mark: str = "") -> str:
     for block in re.split(r"\n\s*\n", (text or "").strip()):
         if mark and mark in block:
             i = block.index(mark)
-            body = esc(block[:i]) + "<mark>" + esc(mark) + "</mark>" + esc(block[i + len(mark):])
+            body = esc(block[:i]) + "<mark>" + esc(mark) + "</mark>" + esc(block[i + len(mark) :])
             mark = ""
         else:
             body = esc(block)
@@ -207,14 +214,17 @@ def _uid() -> str:
 
 # -- answer rendering --------------------------------------------------------------------------
 
+
 def verdict_badge(verdict: str | None, label: str | None = None) -> str:
     """Text + icon + shape (+ colour): readable without colour vision."""
     key = verdict or "none"
     icon, shape = VERDICT_ICONS.get(key, VERDICT_ICONS["none"])
     text = label or (verdict or "no reviewed verdict")
-    return (f'<span class="cp-badge cp-v-{esc(key)}" data-verdict="{esc(key)}">'
-            f'<span class="cp-icon cp-shape-{shape}" aria-hidden="true"><span>{icon}</span></span>'
-            f'<span class="cp-badge-text">{esc(text)}</span></span>')
+    return (
+        f'<span class="cp-badge cp-v-{esc(key)}" data-verdict="{esc(key)}">'
+        f'<span class="cp-icon cp-shape-{shape}" aria-hidden="true"><span>{icon}</span></span>'
+        f'<span class="cp-badge-text">{esc(text)}</span></span>'
+    )
 
 
 def _verdict_block(answer: Answer) -> str:
@@ -222,36 +232,46 @@ def _verdict_block(answer: Answer) -> str:
     cards = []
     for card in answer.cards:
         c = card.claim
-        cards.append(f'<div class="cp-verdict cp-v-{esc(c.verdict)}" role="note" aria-label="Assessment">'
-                     f'{verdict_badge(c.verdict)}'
-                     f'<span class="cp-vlabel">{esc(VERDICT_LABELS.get(c.verdict, ""))}</span>'
-                     f'<span class="cp-claimref">reviewed claim {esc(c.id)} · essay ¶{esc(c.paragraph)} '
-                     f'[{esc(card.marker)}]</span>'
-                     f'<p class="cp-headline">{esc(card.headline)}</p>'
-                     f'<p class="cp-rationale">{esc(c.rationale)}</p></div>')
+        cards.append(
+            f'<div class="cp-verdict cp-v-{esc(c.verdict)}" role="note" aria-label="Assessment">'
+            f"{verdict_badge(c.verdict)}"
+            f'<span class="cp-vlabel">{esc(VERDICT_LABELS.get(c.verdict, ""))}</span>'
+            f'<span class="cp-claimref">reviewed claim {esc(c.id)} · essay ¶{esc(c.paragraph)} '
+            f"[{esc(card.marker)}]</span>"
+            f'<p class="cp-headline">{esc(card.headline)}</p>'
+            f'<p class="cp-rationale">{esc(c.rationale)}</p></div>'
+        )
     if cards:
         return "".join(cards)
     if answer.claim_list:
         counts = " · ".join(f"{esc(v)} {n}" for v, n in answer.inventory if n)
-        items = "".join(f'<li>{verdict_badge(c.verdict)} <strong>{esc(c.id)}</strong> (essay ¶{esc(c.paragraph)}): '
-                        f'“{esc(c.quote)}” <span class="cp-sub">{esc(c.rationale)}</span></li>'
-                        for c in answer.claim_list)
-        return (f'<div class="cp-verdict cp-v-none" role="note" aria-label="Reviewed claims">'
-                f'<span class="cp-vlabel">Reviewed claims of the essay: {counts}</span>'
-                f'<details class="cp-more" open><summary>The claims asked about ({len(answer.claim_list)})</summary>'
-                f'<ul class="cp-claimlist">{items}</ul></details></div>')
-    return ('<div class="cp-verdict cp-v-none" role="note" aria-label="Assessment">'
-            f'{verdict_badge(None, "no reviewed verdict")}'
-            '<p class="cp-rationale">No reviewed claim of the essay is about this question; '
-            'compare the two columns yourself.</p></div>')
+        items = "".join(
+            f"<li>{verdict_badge(c.verdict)} <strong>{esc(c.id)}</strong> (essay ¶{esc(c.paragraph)}): "
+            f'“{esc(c.quote)}” <span class="cp-sub">{esc(c.rationale)}</span></li>'
+            for c in answer.claim_list
+        )
+        return (
+            f'<div class="cp-verdict cp-v-none" role="note" aria-label="Reviewed claims">'
+            f'<span class="cp-vlabel">Reviewed claims of the essay: {counts}</span>'
+            f'<details class="cp-more" open><summary>The claims asked about ({len(answer.claim_list)})</summary>'
+            f'<ul class="cp-claimlist">{items}</ul></details></div>'
+        )
+    return (
+        '<div class="cp-verdict cp-v-none" role="note" aria-label="Assessment">'
+        f"{verdict_badge(None, 'no reviewed verdict')}"
+        '<p class="cp-rationale">No reviewed claim of the essay is about this question; '
+        "compare the two columns yourself.</p></div>"
+    )
 
 
 def _direct_block(answer: Answer) -> str:
     """The direct answer, first: one to three sentences made of verified pieces."""
     if not answer.direct:
         return ""
-    return (f'<div class="cp-direct" role="note" aria-label="Answer"><p><span class="cp-lbl">Answer.</span> '
-            f'{esc(answer.direct)}</p></div>')
+    return (
+        f'<div class="cp-direct" role="note" aria-label="Answer"><p><span class="cp-lbl">Answer.</span> '
+        f"{esc(answer.direct)}</p></div>"
+    )
 
 
 def _figures_table(answer: Answer) -> str:
@@ -261,12 +281,16 @@ def _figures_table(answer: Answer) -> str:
     for f in answer.figures:
         em = f" [{esc(f.essay_marker)}]" if f.essay_marker else ""
         lm = f" [{esc(f.literature_marker)}]" if f.literature_marker else ""
-        rows.append(f"<tr><td>{esc(f.kind)}</td><td class='cp-num'>{esc(f.essay)}{em}</td>"
-                    f"<td class='cp-num'>{esc(f.literature)}{lm}</td><td>{esc(f.note)}</td></tr>")
-    return ('<table class="cp-figs"><caption>Figures side by side</caption>'
-            '<thead><tr><th scope="col">Figure</th><th scope="col">The essay</th>'
-            '<th scope="col">The literature</th><th scope="col">Note</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+        rows.append(
+            f"<tr><td>{esc(f.kind)}</td><td class='cp-num'>{esc(f.essay)}{em}</td>"
+            f"<td class='cp-num'>{esc(f.literature)}{lm}</td><td>{esc(f.note)}</td></tr>"
+        )
+    return (
+        '<table class="cp-figs"><caption>Figures side by side</caption>'
+        '<thead><tr><th scope="col">Figure</th><th scope="col">The essay</th>'
+        '<th scope="col">The literature</th><th scope="col">Note</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def render_passage(p: Passage) -> str:
@@ -278,42 +302,64 @@ def render_passage(p: Passage) -> str:
         if p.footnotes:
             loc += " · note " + ", ".join(f"[{esc(n.number)}]" for n in p.footnotes)
         notes = "".join(f"<li>{esc(n.resolved)}</li>" for n in p.footnotes)
-        extra = (f'<p class="cp-citation"><span class="cp-lbl">Citation:</span> {esc(p.citation.split(". Essay")[0])}</p>'
-                 + (f'<p class="cp-citation"><span class="cp-lbl">The essay\'s own notes (resolved):</span></p>'
-                    f'<ul class="cp-cites">{notes}</ul>' if notes else
-                    '<p class="cp-citation cp-sub">The essay gives no footnote for this paragraph.</p>'))
+        extra = (
+            f'<p class="cp-citation"><span class="cp-lbl">Citation:</span> {esc(p.citation.split(". Essay")[0])}</p>'
+            + (
+                f'<p class="cp-citation"><span class="cp-lbl">The essay\'s own notes (resolved):</span></p>'
+                f'<ul class="cp-cites">{notes}</ul>'
+                if notes
+                else '<p class="cp-citation cp-sub">The essay gives no footnote for this paragraph.</p>'
+            )
+        )
     else:
         loc = f"{esc(p.kind_label)} · {esc(p.title)}, {esc(p.locator)}"
         cites = "".join(f"<li>{esc(c.text)}</li>" for c in p.cites)
-        extra = (f'<p class="cp-citation"><span class="cp-lbl">{esc(p.kind_label)}:</span> '
-                 f'{esc(p.title)}, {esc(p.locator)}</p>'
-                 + (f'<p class="cp-citation"><span class="cp-lbl">Works summarised:</span></p>'
-                    f'<ul class="cp-cites">{cites}</ul>' if cites else ""))
-    return (f'<div class="cp-passage" data-marker="{esc(p.marker)}">'
-            f'<blockquote class="cp-quote">{marker}“{esc(quote)}”</blockquote>'
-            f'<p class="cp-loc">{loc}</p>'
-            f'<details class="cp-more"><summary>Full passage and citation [{esc(p.marker)}]</summary>'
-            f'<div class="cp-full">{_paras(p.text, p.quote)}</div>{extra}</details></div>')
+        extra = (
+            f'<p class="cp-citation"><span class="cp-lbl">{esc(p.kind_label)}:</span> '
+            f"{esc(p.title)}, {esc(p.locator)}</p>"
+            + (
+                f'<p class="cp-citation"><span class="cp-lbl">Works summarised:</span></p>'
+                f'<ul class="cp-cites">{cites}</ul>'
+                if cites
+                else ""
+            )
+        )
+    return (
+        f'<div class="cp-passage" data-marker="{esc(p.marker)}">'
+        f'<blockquote class="cp-quote">{marker}“{esc(quote)}”</blockquote>'
+        f'<p class="cp-loc">{loc}</p>'
+        f'<details class="cp-more"><summary>Full passage and citation [{esc(p.marker)}]</summary>'
+        f'<div class="cp-full">{_paras(p.text, p.quote)}</div>{extra}</details></div>'
+    )
 
 
 def render_columns(answer: Answer, provenance: str = "") -> str:
     pid = _uid() + "-prov"
-    prov = (f'<details class="cp-prov" id="{pid}"><summary>{esc(PROVENANCE_LABEL)}</summary>'
-            f'{provenance or "<p>The essay was published by Inconvenient History, the journal of CODOH, a Holocaust-denial organisation. See the Sources tab.</p>"}'
-            '</details>')
-    essay = "".join(render_passage(p) for p in answer.essay) or \
-        '<p class="cp-empty">The essay does not address this directly.</p>'
-    lit = "".join(render_passage(p) for p in answer.literature) or \
-        '<p class="cp-empty">Nothing in the reference corpus.</p>'
-    return ('<div class="cp-cols">'
-            f'<section class="cp-col cp-col-essay" aria-label="{esc(ESSAY_HEADER)}">'
-            f'<h3><a href="#{pid}" title="{esc(PROVENANCE_LABEL)}">{esc(ESSAY_HEADER)}</a></h3>{prov}{essay}</section>'
-            f'<section class="cp-col cp-col-lit" aria-label="{esc(LITERATURE_HEADER)}">'
-            f'<h3>{esc(LITERATURE_HEADER)}</h3>{lit}</section></div>')
+    prov = (
+        f'<details class="cp-prov" id="{pid}"><summary>{esc(PROVENANCE_LABEL)}</summary>'
+        f"{provenance or '<p>The essay was published by Inconvenient History, the journal of CODOH, a Holocaust-denial organisation. See the Sources tab.</p>'}"
+        "</details>"
+    )
+    essay = (
+        "".join(render_passage(p) for p in answer.essay)
+        or '<p class="cp-empty">The essay does not address this directly.</p>'
+    )
+    lit = (
+        "".join(render_passage(p) for p in answer.literature)
+        or '<p class="cp-empty">Nothing in the reference corpus.</p>'
+    )
+    return (
+        '<div class="cp-cols">'
+        f'<section class="cp-col cp-col-essay" aria-label="{esc(ESSAY_HEADER)}">'
+        f'<h3><a href="#{pid}" title="{esc(PROVENANCE_LABEL)}">{esc(ESSAY_HEADER)}</a></h3>{prov}{essay}</section>'
+        f'<section class="cp-col cp-col-lit" aria-label="{esc(LITERATURE_HEADER)}">'
+        f"<h3>{esc(LITERATURE_HEADER)}</h3>{lit}</section></div>"
+    )
 
 
-def render_answer_html(answer: Answer, provenance: str = "", show_verdict: bool = True,
-                       show_question: bool = False) -> str:
+def render_answer_html(
+    answer: Answer, provenance: str = "", show_verdict: bool = True, show_question: bool = False
+) -> str:
     """The whole answer as safe HTML (every text escaped); ``provenance`` is trusted HTML."""
     out = ['<div class="cp cp-answer">']
     if show_question:
@@ -325,21 +371,31 @@ def render_answer_html(answer: Answer, provenance: str = "", show_verdict: bool 
         return "".join(out)
     if answer.abstained:
         sugg = "".join(f"<li>{esc(s)}</li>" for s in answer.suggestions)
-        out.append('<div class="cp-abstain cp-v-not-covered">'
-                   f'{verdict_badge("not-covered", "Not covered")}'
-                   f'<p>{esc(answer.summary)}</p>'
-                   + (f'<p class="cp-lbl">Questions the corpus can answer:</p><ul class="cp-suggest">{sugg}</ul>'
-                      if sugg else "") + '</div></div>')
+        out.append(
+            '<div class="cp-abstain cp-v-not-covered">'
+            f"{verdict_badge('not-covered', 'Not covered')}"
+            f"<p>{esc(answer.summary)}</p>"
+            + (
+                f'<p class="cp-lbl">Questions the corpus can answer:</p><ul class="cp-suggest">{sugg}</ul>'
+                if sugg
+                else ""
+            )
+            + "</div></div>"
+        )
         return "".join(out)
     out.append(_direct_block(answer))
     if answer.premise and answer.premise.rstrip(".") not in answer.direct:
-        out.append(f'<p class="cp-premise"><span class="cp-lbl">Premise check:</span> {esc(answer.premise)}</p>')
+        out.append(
+            f'<p class="cp-premise"><span class="cp-lbl">Premise check:</span> {esc(answer.premise)}</p>'
+        )
     if show_verdict:
         out.append(_verdict_block(answer))
     out.append(_figures_table(answer))
     out.append(render_columns(answer, provenance))
     if answer.synthesis:
-        out.append(f'<div class="cp-card"><h3>Written comparison (checked)</h3>{_paras(answer.synthesis)}</div>')
+        out.append(
+            f'<div class="cp-card"><h3>Written comparison (checked)</h3>{_paras(answer.synthesis)}</div>'
+        )
     for n in answer.notices:
         out.append(f'<p class="cp-notice">{esc(n)}</p>')
     out.append("</div>")
@@ -348,22 +404,31 @@ def render_answer_html(answer: Answer, provenance: str = "", show_verdict: bool 
 
 def render_draft(text: str) -> str:
     """The model's text while it streams: marked as a draft, replaced by the checked version."""
-    return ('<div class="cp"><div class="cp-card"><h3>Written comparison (draft, being checked…)</h3>'
-            f'{_paras(text)}</div></div>')
+    return (
+        '<div class="cp"><div class="cp-card"><h3>Written comparison (draft, being checked…)</h3>'
+        f"{_paras(text)}</div></div>"
+    )
 
 
-def render_documents(assistant: "Assistant") -> str:
+def render_documents(assistant: Assistant) -> str:
     rows = [r for r in assistant.documents() if r["origin"] == "user"]
     if not rows:
         return '<div class="cp"><p class="cp-sub">No documents added yet.</p></div>'
-    body = "".join(f"<tr><td>{esc(r['id'])}</td><td>{esc(r['side'])}</td><td>{esc(r['title'])}</td>"
-                   f"<td>{r['passages']}</td></tr>" for r in rows)
-    return ('<div class="cp"><table class="cp-figs"><thead><tr><th>Id</th><th>Side</th><th>Title</th>'
-            f'<th>Passages</th></tr></thead><tbody>{body}</tbody></table></div>')
+    body = "".join(
+        f"<tr><td>{esc(r['id'])}</td><td>{esc(r['side'])}</td><td>{esc(r['title'])}</td>"
+        f"<td>{r['passages']}</td></tr>"
+        for r in rows
+    )
+    return (
+        '<div class="cp"><table class="cp-figs"><thead><tr><th>Id</th><th>Side</th><th>Title</th>'
+        f"<th>Passages</th></tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 def render_add_report(report) -> str:
-    items = [f"<li>added {esc(d)}</li>" for d in report.added] + [f"<li>updated {esc(d)}</li>" for d in report.updated]
+    items = [f"<li>added {esc(d)}</li>" for d in report.added] + [
+        f"<li>updated {esc(d)}</li>" for d in report.updated
+    ]
     items += [f'<li class="cp-error">{esc(f)}: {esc(r)}</li>' for f, r in report.errors]
     return f'<div class="cp"><ul>{"".join(items) or "<li>nothing to add</li>"}</ul></div>'
 
@@ -378,29 +443,37 @@ def render_transcript(turns: Sequence[dict], message: str = "") -> str:
     if message:
         parts.append(f'<div class="cp-msg" role="status">{esc(message)}</div>')
     if not turns:
-        parts.append('<p class="cp-placeholder">Ask a question about the essay “Poison Partners” or its subject. '
-                     'Each answer puts what the essay claims beside what the mainstream literature says, '
-                     'with verbatim quotes and full citations.</p>')
+        parts.append(
+            '<p class="cp-placeholder">Ask a question about the essay “Poison Partners” or its subject. '
+            "Each answer puts what the essay claims beside what the mainstream literature says, "
+            "with verbatim quotes and full citations.</p>"
+        )
     else:
         last = turns[-1]
         parts.append(f'<div class="cp-turn cp-latest">{last["html"]}</div>')
         if len(turns) > 1:
-            olds = "".join(f'<details class="cp-old"><summary>{esc(t["question"])}</summary>{t["html"]}</details>'
-                           for t in reversed(turns[:-1]))
-            parts.append(f'<details class="cp-earlier"><summary>Earlier in this conversation '
-                         f'({len(turns) - 1})</summary>{olds}</details>')
+            olds = "".join(
+                f'<details class="cp-old"><summary>{esc(t["question"])}</summary>{t["html"]}</details>'
+                for t in reversed(turns[:-1])
+            )
+            parts.append(
+                f'<details class="cp-earlier"><summary>Earlier in this conversation '
+                f"({len(turns) - 1})</summary>{olds}</details>"
+            )
     parts.append("</div>")
     return "".join(parts)
 
 
 # -- claims, sources, about ------------------------------------------------------------------
 
+
 def claim_table_rows(claims: Sequence[Claim]) -> list[list[Any]]:
     return [[c.id, c.verdict, c.paragraph, c.section, c.quote] for c in claims]
 
 
-def filter_claims(claims: Sequence[Claim], verdict: str = "all", section: str = "all",
-                  search: str = "") -> list[Claim]:
+def filter_claims(
+    claims: Sequence[Claim], verdict: str = "all", section: str = "all", search: str = ""
+) -> list[Claim]:
     words = [w for w in (search or "").lower().split() if w]
     out = []
     for c in claims:
@@ -416,42 +489,65 @@ def filter_claims(claims: Sequence[Claim], verdict: str = "all", section: str = 
 
 
 def render_claim_card(c: Claim, figures: bool = True) -> str:
-    figs = "".join(f"<tr><td>{esc(f.kind)}</td><td class='cp-num'>{esc(f.essay)}</td>"
-                   f"<td class='cp-num'>{esc(f.literature)}</td><td>{esc(f.note)}</td></tr>" for f in c.figures)
-    figs = ('<table class="cp-figs"><caption>Figures side by side</caption><thead><tr><th>Figure</th>'
-            '<th>The essay</th><th>The literature</th><th>Note</th></tr></thead>'
-            f'<tbody>{figs}</tbody></table>') if figs and figures else ""
+    figs = "".join(
+        f"<tr><td>{esc(f.kind)}</td><td class='cp-num'>{esc(f.essay)}</td>"
+        f"<td class='cp-num'>{esc(f.literature)}</td><td>{esc(f.note)}</td></tr>"
+        for f in c.figures
+    )
+    figs = (
+        (
+            '<table class="cp-figs"><caption>Figures side by side</caption><thead><tr><th>Figure</th>'
+            "<th>The essay</th><th>The literature</th><th>Note</th></tr></thead>"
+            f"<tbody>{figs}</tbody></table>"
+        )
+        if figs and figures
+        else ""
+    )
     notes = "".join(f"<li>{esc(n)}</li>" for n in c.resolved_footnotes)
     rests = "".join(f"<li>{esc(x)}</li>" for x in c.citations)
-    return (f'<div class="cp-verdict cp-v-{esc(c.verdict)}" role="note" aria-label="Assessment">'
-            f'{verdict_badge(c.verdict)}<span class="cp-vlabel">{esc(VERDICT_LABELS.get(c.verdict, ""))}</span>'
-            f'<span class="cp-claimref">reviewed claim {esc(c.id)} · {esc(c.section)} · essay ¶{esc(c.paragraph)}</span>'
-            f'<p class="cp-claim-quote cp-rationale">“{esc(c.quote)}”</p>'
-            f'<p class="cp-rationale">{esc(c.rationale)}</p></div>{figs}'
-            + ('<details class="cp-more"><summary>The essay\'s notes and the works this review rests on</summary>'
-               + (f'<p class="cp-lbl">The essay\'s own notes (resolved):</p><ul class="cp-cites">{notes}</ul>' if notes else "")
-               + (f'<p class="cp-lbl">Rests on:</p><ul class="cp-cites">{rests}</ul>' if rests else "")
-               + '</details>' if notes or rests else ""))
+    return (
+        f'<div class="cp-verdict cp-v-{esc(c.verdict)}" role="note" aria-label="Assessment">'
+        f'{verdict_badge(c.verdict)}<span class="cp-vlabel">{esc(VERDICT_LABELS.get(c.verdict, ""))}</span>'
+        f'<span class="cp-claimref">reviewed claim {esc(c.id)} · {esc(c.section)} · essay ¶{esc(c.paragraph)}</span>'
+        f'<p class="cp-claim-quote cp-rationale">“{esc(c.quote)}”</p>'
+        f'<p class="cp-rationale">{esc(c.rationale)}</p></div>{figs}'
+        + (
+            '<details class="cp-more"><summary>The essay\'s notes and the works this review rests on</summary>'
+            + (
+                f'<p class="cp-lbl">The essay\'s own notes (resolved):</p><ul class="cp-cites">{notes}</ul>'
+                if notes
+                else ""
+            )
+            + (f'<p class="cp-lbl">Rests on:</p><ul class="cp-cites">{rests}</ul>' if rests else "")
+            + "</details>"
+            if notes or rests
+            else ""
+        )
+    )
 
 
-def _sections_html(doc: "Document", open_first: bool = False) -> str:
+def _sections_html(doc: Document, open_first: bool = False) -> str:
     out = []
     for i, p in enumerate(doc.passages):
         cites = "".join(f"<li>{esc(c.text)}</li>" for c in p.cites)
-        out.append(f'<details class="cp-sec"{" open" if open_first and i == 0 else ""}>'
-                   f'<summary>{esc(p.section or p.locator)}</summary>{_paras(p.text)}'
-                   + (f'<p class="cp-lbl">Sources:</p><ul class="cp-cites">{cites}</ul>' if cites else "")
-                   + "</details>")
+        out.append(
+            f'<details class="cp-sec"{" open" if open_first and i == 0 else ""}>'
+            f"<summary>{esc(p.section or p.locator)}</summary>{_paras(p.text)}"
+            + (f'<p class="cp-lbl">Sources:</p><ul class="cp-cites">{cites}</ul>' if cites else "")
+            + "</details>"
+        )
     return "".join(out)
 
 
-def render_profile_card(doc: "Document", open_first: bool = False) -> str:
+def render_profile_card(doc: Document, open_first: bool = False) -> str:
     pre = f'<p class="cp-pre">{esc(doc.preamble)}</p>' if doc.preamble else ""
-    return (f'<div class="cp-card" id="src-{esc(doc.id)}"><h3>{esc(doc.title)}</h3>{pre}'
-            f'{_sections_html(doc, open_first)}</div>')
+    return (
+        f'<div class="cp-card" id="src-{esc(doc.id)}"><h3>{esc(doc.title)}</h3>{pre}'
+        f"{_sections_html(doc, open_first)}</div>"
+    )
 
 
-def reference_works(assistant: "Assistant") -> list:
+def reference_works(assistant: Assistant) -> list:
     """Bibliography entries the digests rest on (cited in a section or listed as works)."""
     corpus = assistant.corpus
     keys: set[str] = set()
@@ -465,24 +561,28 @@ def reference_works(assistant: "Assistant") -> list:
     return sorted(works, key=lambda w: w.citation.lower())
 
 
-def render_sources(assistant: "Assistant") -> str:
+def render_sources(assistant: Assistant) -> str:
     corpus = assistant.corpus
     profiles = {d.id: d for d in corpus.documents if d.kind == "profile"}
-    out = ['<div class="cp cp-sources">',
-           '<nav class="cp-toc" aria-label="On this page">On this page: <a href="#src-h-essay">The essay and its outlet</a>'
-           '<a href="#src-h-cited">Works the essay cites</a><a href="#src-h-refs">Reference works</a></nav>']
+    out = [
+        '<div class="cp cp-sources">',
+        '<nav class="cp-toc" aria-label="On this page">On this page: <a href="#src-h-essay">The essay and its outlet</a>'
+        '<a href="#src-h-cited">Works the essay cites</a><a href="#src-h-refs">Reference works</a></nav>',
+    ]
     out.append('<h2 id="src-h-essay">The essay and its outlet</h2>')
     essay = next(iter(corpus.essays.values()), None)
     if essay is not None:
-        out.append('<div class="cp-card" id="src-essay"><h3>The contested essay</h3><dl>'
-                   f'<dt>Title</dt><dd>{esc(essay.title)}</dd><dt>Author</dt><dd>{esc(essay.author)}</dd>'
-                   f'<dt>Outlet</dt><dd>{esc(essay.outlet)} (journal of CODOH, a Holocaust-denial organisation)</dd>'
-                   f'<dt>Date</dt><dd>{esc(essay.date)}</dd>'
-                   f'<dt>Paragraphs</dt><dd>¶0–¶{esc(max((p.number for p in essay.paragraphs), default=0))}</dd>'
-                   f'<dt>Footnotes</dt><dd>{len(essay.notes)}</dd>'
-                   f'<dt>Citation</dt><dd>{esc(essay.citation)}</dd></dl>'
-                   '<p class="cp-sub">Counterpoint shows this essay as the contested source: its words are quoted '
-                   'verbatim and set beside the literature, never endorsed.</p></div>')
+        out.append(
+            '<div class="cp-card" id="src-essay"><h3>The contested essay</h3><dl>'
+            f"<dt>Title</dt><dd>{esc(essay.title)}</dd><dt>Author</dt><dd>{esc(essay.author)}</dd>"
+            f"<dt>Outlet</dt><dd>{esc(essay.outlet)} (journal of CODOH, a Holocaust-denial organisation)</dd>"
+            f"<dt>Date</dt><dd>{esc(essay.date)}</dd>"
+            f"<dt>Paragraphs</dt><dd>¶0–¶{esc(max((p.number for p in essay.paragraphs), default=0))}</dd>"
+            f"<dt>Footnotes</dt><dd>{len(essay.notes)}</dd>"
+            f"<dt>Citation</dt><dd>{esc(essay.citation)}</dd></dl>"
+            '<p class="cp-sub">Counterpoint shows this essay as the contested source: its words are quoted '
+            "verbatim and set beside the literature, never endorsed.</p></div>"
+        )
     for pid in ESSAY_PROFILES:
         if pid in profiles:
             out.append(render_profile_card(profiles[pid], open_first=True))
@@ -492,15 +592,18 @@ def render_sources(assistant: "Assistant") -> str:
         out.extend(render_profile_card(d) for d in sorted(others, key=lambda d: d.title))
     works = reference_works(assistant)
     if works:
-        out.append(f'<h2 id="src-h-refs">Reference works ({len(works)})</h2>'
-                   '<p class="cp-sub">The scholarship the Counterpoint digests summarise, with full citations.</p>'
-                   '<ol class="cp-refs">' + "".join(f'<li id="ref-{esc(w.key)}">{esc(w.citation)}</li>' for w in works)
-                   + "</ol>")
+        out.append(
+            f'<h2 id="src-h-refs">Reference works ({len(works)})</h2>'
+            '<p class="cp-sub">The scholarship the Counterpoint digests summarise, with full citations.</p>'
+            '<ol class="cp-refs">'
+            + "".join(f'<li id="ref-{esc(w.key)}">{esc(w.citation)}</li>' for w in works)
+            + "</ol>"
+        )
     out.append("</div>")
     return "".join(out)
 
 
-def provenance_html(assistant: "Assistant") -> str:
+def provenance_html(assistant: Assistant) -> str:
     try:
         doc = assistant.corpus.document(OUTLET_PROFILE)
     except KeyError:
@@ -541,6 +644,7 @@ says so and suggests questions it can answer, instead of guessing.</li>
 
 
 # -- the app ---------------------------------------------------------------------------------
+
 
 def parse_history(history: Any) -> Any:
     """The web form of a history: a list of earlier questions, or a JSON string of one; a string
@@ -586,25 +690,33 @@ def _write(folder: Path, stem: str, suffix: str, text: str) -> str:
     return str(path)
 
 
-def essay_meta(assistant: "Assistant") -> dict:
+def essay_meta(assistant: Assistant) -> dict:
     essay = next(iter(assistant.corpus.essays.values()), None)
     if essay is None:
         return {}
     return {"author": essay.author, "date": essay.date, "title": essay.title, "outlet": essay.outlet}
 
 
-def write_claim_exports(assistant: "Assistant", folder: Path) -> dict[str, str]:
+def write_claim_exports(assistant: Assistant, folder: Path) -> dict[str, str]:
     claims = assistant.claims()
     return {
         "md": _write(folder, "counterpoint-claims", ".md", claims_report(claims)),
-        "json": _write(folder, "counterpoint-claims", ".json",
-                       json.dumps([c.to_dict() for c in claims], ensure_ascii=False, indent=2)),
-        "jsonld": _write(folder, "counterpoint-claimreview", ".jsonld",
-                         json.dumps(claim_reviews(claims, essay_meta(assistant)), ensure_ascii=False, indent=2)),
+        "json": _write(
+            folder,
+            "counterpoint-claims",
+            ".json",
+            json.dumps([c.to_dict() for c in claims], ensure_ascii=False, indent=2),
+        ),
+        "jsonld": _write(
+            folder,
+            "counterpoint-claimreview",
+            ".jsonld",
+            json.dumps(claim_reviews(claims, essay_meta(assistant)), ensure_ascii=False, indent=2),
+        ),
     }
 
 
-def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> gr.Blocks:
+def build_app(assistant: Assistant, export_dir: str | Path | None = None) -> gr.Blocks:
     """The Gradio app over one shared (thread-safe) Assistant."""
     export = Path(export_dir) if export_dir else Path(tempfile.mkdtemp(prefix="counterpoint-export-"))
     export.mkdir(parents=True, exist_ok=True)
@@ -614,7 +726,7 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
     sections = sorted({c.section for c in claims if c.section})
     counts = {v: sum(1 for c in claims if c.verdict == v) for v in VERDICTS}
     claim_files = write_claim_exports(assistant, export)
-    html_kw = dict(js_on_load=None)
+    html_kw = {"js_on_load": None}
 
     def ask_answer(question: str, history: list[str]) -> Answer:
         return assistant.ask(question, history=history)
@@ -630,47 +742,82 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
             stream = assistant.ask_stream(question, [t["question"] for t in turns][-5:])
             answer = next(stream)
         except QuestionError as exc:
-            yield (render_transcript(turns, str(exc)), turns, gr.update(), gr.update(), gr.update(),
-                   gr.update())
+            yield (
+                render_transcript(turns, str(exc)),
+                turns,
+                gr.update(),
+                gr.update(),
+                gr.update(),
+                gr.update(),
+            )
             return
         draft = ""
         for item in stream:
             if isinstance(item, str):
                 draft += item
                 body = render_answer_html(answer, prov, show_question=True) + render_draft(draft)
-                yield (render_transcript(turns + [{"question": answer.question, "html": body}]), turns,
-                       gr.update(), gr.update(), gr.update(), gr.update())
+                yield (
+                    render_transcript(turns + [{"question": answer.question, "html": body}]),
+                    turns,
+                    gr.update(),
+                    gr.update(),
+                    gr.update(),
+                    gr.update(),
+                )
             else:
                 answer = item
         body = render_answer_html(answer, prov, show_question=True)
         turns.append({"question": answer.question, "html": body})
         md = _write(export, "counterpoint-answer", ".md", answer.to_markdown())
         js = _write(export, "counterpoint-answer", ".json", answer.to_json(indent=2))
-        sugg = (gr.update(samples=[[s] for s in answer.suggestions], visible=True)
-                if answer.abstained and answer.suggestions else hidden)
-        yield (render_transcript(turns), turns, "", gr.update(value=md, visible=True),
-               gr.update(value=js, visible=True), sugg)
+        sugg = (
+            gr.update(samples=[[s] for s in answer.suggestions], visible=True)
+            if answer.abstained and answer.suggestions
+            else hidden
+        )
+        yield (
+            render_transcript(turns),
+            turns,
+            "",
+            gr.update(value=md, visible=True),
+            gr.update(value=js, visible=True),
+            sugg,
+        )
 
     def clear():
-        return render_transcript([]), [], "", gr.update(visible=False), gr.update(visible=False), \
-            gr.update(visible=False)
+        return (
+            render_transcript([]),
+            [],
+            "",
+            gr.update(visible=False),
+            gr.update(visible=False),
+            gr.update(visible=False),
+        )
 
     def pick(sample):
         return sample[0] if isinstance(sample, (list, tuple)) and sample else (sample or "")
 
     # -- claims -----------------------------------------------------------------
     def claim_choices(subset: Sequence[Claim]) -> list[tuple[str, str]]:
-        return [(f"{c.id} · {c.verdict} · {c.quote[:70]}{'…' if len(c.quote) > 70 else ''}", c.id) for c in subset]
+        return [
+            (f"{c.id} · {c.verdict} · {c.quote[:70]}{'…' if len(c.quote) > 70 else ''}", c.id) for c in subset
+        ]
 
     def count_html(n: int) -> str:
-        text = (f"Showing {n} of {len(claims)} reviewed claims" if n else
-                f"No claim matches these filters (of {len(claims)} reviewed claims).")
+        text = (
+            f"Showing {n} of {len(claims)} reviewed claims"
+            if n
+            else f"No claim matches these filters (of {len(claims)} reviewed claims)."
+        )
         return f'<div class="cp"><p class="cp-sub" id="cp-claim-count" data-count="{n}">{esc(text)}</p></div>'
 
     def on_filter(verdict: str, section: str, search: str):
         subset = filter_claims(claims, verdict, section, search)
-        return (claim_table_rows(subset), count_html(len(subset)),
-                gr.update(choices=claim_choices(subset), value=None))
+        return (
+            claim_table_rows(subset),
+            count_html(len(subset)),
+            gr.update(choices=claim_choices(subset), value=None),
+        )
 
     def show_claim(claim_id: str | None):
         c = by_id.get(claim_id or "")
@@ -681,8 +828,10 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
             cols, own_figs = render_answer_html(answer, prov, show_verdict=False), not answer.figures
         except QuestionError as exc:  # pragma: no cover - reviewed quotes are never empty
             cols, own_figs = render_message(str(exc)), True
-        return (f'<div class="cp cp-claim-view">{render_claim_card(c, figures=own_figs)}'
-                f'<h2>The essay and the literature side by side</h2></div>{cols}')
+        return (
+            f'<div class="cp cp-claim-view">{render_claim_card(c, figures=own_figs)}'
+            f"<h2>The essay and the literature side by side</h2></div>{cols}"
+        )
 
     def on_select(evt: gr.SelectData):
         row = evt.row_value or []
@@ -702,39 +851,63 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
             raise gr.Error(str(exc)) from exc
         except Exception as exc:  # never {"error": null}: say what happened, log the details
             log.exception("/ask failed")
-            raise gr.Error(f"The question could not be answered ({exc.__class__.__name__}); "
-                           "the details are in the server log.") from exc
+            raise gr.Error(
+                f"The question could not be answered ({exc.__class__.__name__}); "
+                "the details are in the server log."
+            ) from exc
 
-    priv = dict(api_visibility="private")
+    priv = {"api_visibility": "private"}
     with gr.Blocks(title="Counterpoint", analytics_enabled=False) as demo:
         # The stylesheet rides in the page head via this (always mounted) component, so the app looks
         # the same however it is launched (Gradio 6 takes css= only in launch()).
-        gr.HTML('<div class="cp"><h1>Counterpoint</h1>'
-                '<p class="cp-sub" style="margin:.1rem 0 .2rem 0">What the contested essay “Poison Partners” '
-                '(John Wear, <em>Inconvenient History</em>, 2020) claims, beside what the mainstream historical '
-                'literature says: verbatim quotes, full citations, reviewed verdicts.</p></div>',
-                head=f"<style>{CSS}</style>", elem_id="cp-header", **html_kw)
+        gr.HTML(
+            '<div class="cp"><h1>Counterpoint</h1>'
+            '<p class="cp-sub" style="margin:.1rem 0 .2rem 0">What the contested essay “Poison Partners” '
+            "(John Wear, <em>Inconvenient History</em>, 2020) claims, beside what the mainstream historical "
+            "literature says: verbatim quotes, full citations, reviewed verdicts.</p></div>",
+            head=f"<style>{CSS}</style>",
+            elem_id="cp-header",
+            **html_kw,
+        )
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 turns = gr.State([])
                 with gr.Row(equal_height=True):
-                    question = gr.Textbox(label="Your question", placeholder="e.g. How many trucks and jeeps did "
-                                          "the Allies send to the Soviet Union?", lines=1, max_lines=4,
-                                          scale=6, elem_id="cp-question", autofocus=True, submit_btn=False)
+                    question = gr.Textbox(
+                        label="Your question",
+                        placeholder="e.g. How many trucks and jeeps did the Allies send to the Soviet Union?",
+                        lines=1,
+                        max_lines=4,
+                        scale=6,
+                        elem_id="cp-question",
+                        autofocus=True,
+                        submit_btn=False,
+                    )
                     with gr.Column(scale=1, min_width=140):
                         ask_btn = gr.Button("Ask", variant="primary", elem_id="cp-ask")
                         clear_btn = gr.Button("New conversation", size="sm", elem_id="cp-clear")
-                examples = gr.Dataset(components=[question], samples=[[q] for q in EXAMPLES],
-                                      label="Example questions (click to ask)", elem_id="cp-examples",
-                                      samples_per_page=len(EXAMPLES))
-                suggestions = gr.Dataset(components=[question], samples=[[""]], visible=False,
-                                         label="Suggested questions (click to ask)", elem_id="cp-suggestions")
+                examples = gr.Dataset(
+                    components=[question],
+                    samples=[[q] for q in EXAMPLES],
+                    label="Example questions (click to ask)",
+                    elem_id="cp-examples",
+                    samples_per_page=len(EXAMPLES),
+                )
+                suggestions = gr.Dataset(
+                    components=[question],
+                    samples=[[""]],
+                    visible=False,
+                    label="Suggested questions (click to ask)",
+                    elem_id="cp-suggestions",
+                )
                 chat = gr.HTML(render_transcript([]), elem_id="cp-chat", **html_kw)
                 with gr.Row():
-                    dl_md = gr.DownloadButton("Download answer (Markdown)", visible=False, size="sm",
-                                              elem_id="cp-dl-md")
-                    dl_json = gr.DownloadButton("Download answer (JSON)", visible=False, size="sm",
-                                                elem_id="cp-dl-json")
+                    dl_md = gr.DownloadButton(
+                        "Download answer (Markdown)", visible=False, size="sm", elem_id="cp-dl-md"
+                    )
+                    dl_json = gr.DownloadButton(
+                        "Download answer (JSON)", visible=False, size="sm", elem_id="cp-dl-json"
+                    )
                 outs = [chat, turns, question, dl_md, dl_json, suggestions]
                 ask_btn.click(respond, [question, turns], outs, **priv)
                 question.submit(respond, [question, turns], outs, **priv)
@@ -743,33 +916,63 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
                     ds.click(pick, [ds], [question], **priv).then(respond, [question, turns], outs, **priv)
 
             with gr.Tab("Claims", id="claims"):
-                gr.HTML('<div class="cp"><p class="cp-sub">The essay\'s checkable claims, each reviewed against the '
-                        'literature. Filter them, then select a row to see the claim side by side.</p></div>',
-                        **html_kw)
+                gr.HTML(
+                    '<div class="cp"><p class="cp-sub">The essay\'s checkable claims, each reviewed against the '
+                    "literature. Filter them, then select a row to see the claim side by side.</p></div>",
+                    **html_kw,
+                )
                 with gr.Row():
                     verdict_dd = gr.Dropdown(
                         [("All verdicts", "all")] + [(f"{v} ({counts[v]})", v) for v in VERDICTS],
-                        value="all", label="Verdict", elem_id="cp-verdict-filter", filterable=False)
-                    section_dd = gr.Dropdown([("All sections", "all")] + [(s, s) for s in sections],
-                                             value="all", label="Essay section", elem_id="cp-section-filter",
-                                             filterable=False)
-                    search = gr.Textbox(label="Search", placeholder="words in the claim or rationale, e.g. trucks",
-                                        elem_id="cp-claim-search")
+                        value="all",
+                        label="Verdict",
+                        elem_id="cp-verdict-filter",
+                        filterable=False,
+                    )
+                    section_dd = gr.Dropdown(
+                        [("All sections", "all")] + [(s, s) for s in sections],
+                        value="all",
+                        label="Essay section",
+                        elem_id="cp-section-filter",
+                        filterable=False,
+                    )
+                    search = gr.Textbox(
+                        label="Search",
+                        placeholder="words in the claim or rationale, e.g. trucks",
+                        elem_id="cp-claim-search",
+                    )
                 count = gr.HTML(count_html(len(claims)), elem_id="cp-claim-count-box", **html_kw)
-                table = gr.Dataframe(claim_table_rows(claims), headers=["ID", "Verdict", "¶", "Section", "Claim (the essay's words)"],
-                                     datatype=["str", "str", "number", "str", "str"], interactive=False, wrap=True,
-                                     column_widths=["6%", "12%", "5%", "20%", "57%"], max_height=420,
-                                     elem_id="cp-claims-table", label="Reviewed claims")
-                claim_dd = gr.Dropdown(claim_choices(claims), value=None, label="Or pick a claim by id",
-                                       elem_id="cp-claim-pick")
+                table = gr.Dataframe(
+                    claim_table_rows(claims),
+                    headers=["ID", "Verdict", "¶", "Section", "Claim (the essay's words)"],
+                    datatype=["str", "str", "number", "str", "str"],
+                    interactive=False,
+                    wrap=True,
+                    column_widths=["6%", "12%", "5%", "20%", "57%"],
+                    max_height=420,
+                    elem_id="cp-claims-table",
+                    label="Reviewed claims",
+                )
+                claim_dd = gr.Dropdown(
+                    claim_choices(claims), value=None, label="Or pick a claim by id", elem_id="cp-claim-pick"
+                )
                 claim_view = gr.HTML(show_claim(None), elem_id="cp-claim-view", **html_kw)
                 with gr.Row():
-                    gr.DownloadButton("Claim report (Markdown)", value=claim_files["md"], size="sm",
-                                      elem_id="cp-dl-claims-md")
-                    gr.DownloadButton("Claims (JSON)", value=claim_files["json"], size="sm",
-                                      elem_id="cp-dl-claims-json")
-                    gr.DownloadButton("ClaimReview (JSON-LD)", value=claim_files["jsonld"], size="sm",
-                                      elem_id="cp-dl-claimreview")
+                    gr.DownloadButton(
+                        "Claim report (Markdown)",
+                        value=claim_files["md"],
+                        size="sm",
+                        elem_id="cp-dl-claims-md",
+                    )
+                    gr.DownloadButton(
+                        "Claims (JSON)", value=claim_files["json"], size="sm", elem_id="cp-dl-claims-json"
+                    )
+                    gr.DownloadButton(
+                        "ClaimReview (JSON-LD)",
+                        value=claim_files["jsonld"],
+                        size="sm",
+                        elem_id="cp-dl-claimreview",
+                    )
                 filt_in = [verdict_dd, section_dd, search]
                 filt_out = [table, count, claim_dd]
                 verdict_dd.change(on_filter, filt_in, filt_out, **priv)
@@ -779,18 +982,28 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
                 claim_dd.input(show_claim, [claim_dd], [claim_view], **priv)
 
             with gr.Tab("Documents", id="documents"):
-                gr.HTML('<div class="cp"><p class="cp-sub">Add your own reference works (literature side) or '
-                        'another contested essay (essay side): PDF, HTML, Markdown or text. Citation data comes '
-                        'from the fields below, a sidecar YAML or the file itself; nothing is invented — if '
-                        'something is missing you are told what. Claims of added essays are not reviewed.</p></div>',
-                        **html_kw)
+                gr.HTML(
+                    '<div class="cp"><p class="cp-sub">Add your own reference works (literature side) or '
+                    "another contested essay (essay side): PDF, HTML, Markdown or text. Citation data comes "
+                    "from the fields below, a sidecar YAML or the file itself; nothing is invented — if "
+                    "something is missing you are told what. Claims of added essays are not reviewed.</p></div>",
+                    **html_kw,
+                )
                 with gr.Row():
-                    files = gr.File(file_count="multiple", label="Files", elem_id="cp-upload",
-                                    file_types=[".pdf", ".html", ".htm", ".md", ".markdown", ".txt"])
+                    files = gr.File(
+                        file_count="multiple",
+                        label="Files",
+                        elem_id="cp-upload",
+                        file_types=[".pdf", ".html", ".htm", ".md", ".markdown", ".txt"],
+                    )
                     with gr.Column():
-                        side = gr.Radio(["literature", "essay"], value="literature", label="Side", elem_id="cp-side")
-                        meta_in = [gr.Textbox(label=f.capitalize(), elem_id=f"cp-meta-{f}")
-                                   for f in ("title", "author", "year", "publisher")]
+                        side = gr.Radio(
+                            ["literature", "essay"], value="literature", label="Side", elem_id="cp-side"
+                        )
+                        meta_in = [
+                            gr.Textbox(label=f.capitalize(), elem_id=f"cp-meta-{f}")
+                            for f in ("title", "author", "year", "publisher")
+                        ]
                         add_btn = gr.Button("Add to the index", variant="primary", elem_id="cp-add")
                 add_report = gr.HTML(elem_id="cp-add-report", **html_kw)
                 doc_table = gr.HTML(render_documents(assistant), elem_id="cp-documents", **html_kw)
@@ -798,7 +1011,7 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
                     remove_id = gr.Textbox(label="Remove a document by id", elem_id="cp-remove-id")
                     remove_btn = gr.Button("Remove", elem_id="cp-remove")
 
-                def on_add(paths, side_value, title, author, year, publisher, progress=gr.Progress()):
+                def on_add(paths, side_value, title, author, year, publisher, progress=gr.Progress()):  # noqa: B008 - gradio's documented idiom
                     if not paths:
                         return render_message("Choose one or more files first."), render_documents(assistant)
                     paths = [getattr(p, "name", p) for p in paths]
@@ -831,11 +1044,15 @@ def build_app(assistant: "Assistant", export_dir: str | Path | None = None) -> g
         gr.api(api_ask, api_name="ask")
 
     demo.queue(default_concurrency_limit=32, max_size=512)
-    demo.counterpoint_handlers = {"respond": respond, "api_ask": api_ask}  # for tests of the streaming chat handler
+    demo.counterpoint_handlers = {
+        "respond": respond,
+        "api_ask": api_ask,
+    }  # for tests of the streaming chat handler
     return demo
 
 
 # -- command line -----------------------------------------------------------------------------
+
 
 def is_loopback(host: str) -> bool:
     if host in {"localhost", "localhost.localdomain"}:
@@ -866,23 +1083,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="app.py", description="Counterpoint web app (Gradio).")
     p.add_argument("--host", default=settings.host, help="interface to bind (default %(default)s; RAG_HOST)")
     p.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s; RAG_PORT)")
-    p.add_argument("--auth", default=settings.auth or None, metavar="USER:PASS",
-                   help="optional basic auth (RAG_AUTH)")
+    p.add_argument(
+        "--auth", default=settings.auth or None, metavar="USER:PASS", help="optional basic auth (RAG_AUTH)"
+    )
     args = p.parse_args(argv)
     try:
         auth = parse_auth(args.auth)
     except ValueError as exc:
         p.error(str(exc))
     if not is_loopback(args.host):
-        print(f"WARNING: binding to {args.host}: the app is exposed beyond this machine"
-              + ("" if auth else " without a password (set --auth user:pass or RAG_AUTH)") + ".",
-              file=sys.stderr)
+        print(
+            f"WARNING: binding to {args.host}: the app is exposed beyond this machine"
+            + ("" if auth else " without a password (set --auth user:pass or RAG_AUTH)")
+            + ".",
+            file=sys.stderr,
+        )
     from .assistant import Assistant
 
     assistant = Assistant(settings)
     demo = build_app(assistant)
-    demo.launch(server_name=args.host, server_port=args.port, auth=auth, share=False,
-                max_file_size=int(settings.max_file_mb * 1024 * 1024))  # the server refuses bigger uploads
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        auth=auth,
+        share=False,
+        max_file_size=int(settings.max_file_mb * 1024 * 1024),
+    )  # the server refuses bigger uploads
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,5 @@
 """Concurrent writers on one RAG_HOME: shared by tests/test_concurrency.py and eval/concurrent_adds.py."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,21 @@ FLAGS = ["--author", "A. Historian", "--year", "2001", "--publisher", "Test Pres
 
 
 def rag_proc(env, *args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rag.cli", *args], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def write_doc(folder: Path, name: str, topic: str) -> Path:
     p = folder / f"{name}.txt"
-    p.write_text(f"A note on {topic}.\n\nThe {topic} paragraph names {name} as its only subject.\n", encoding="utf-8")
+    p.write_text(
+        f"A note on {topic}.\n\nThe {topic} paragraph names {name} as its only subject.\n", encoding="utf-8"
+    )
     return p
 
 
@@ -39,8 +48,15 @@ def run_pair(env, *commands) -> list[tuple[int, str]]:
 
 
 def env_for(home: Path, corpus: Path) -> dict:
-    return dict(os.environ, RAG_HOME=str(home), RAG_CORPUS_DIR=str(corpus), RAG_ENCODER="st",
-                HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    return dict(
+        os.environ,
+        RAG_HOME=str(home),
+        RAG_CORPUS_DIR=str(corpus),
+        RAG_ENCODER="st",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        ANONYMIZED_TELEMETRY="False",
+    )
 
 
 def concurrent_adds(home: Path, corpus: Path, files_dir: Path, reps: int, log=print) -> list[dict]:
@@ -49,13 +65,20 @@ def concurrent_adds(home: Path, corpus: Path, files_dir: Path, reps: int, log=pr
     results, expected = [], set()
     for i in range(reps):
         a, b = write_doc(files_dir, f"alpha{i}", "convoys"), write_doc(files_dir, f"beta{i}", "tractors")
-        rcs = run_pair(env, ["add", str(a), "--title", f"Alpha {i}", *FLAGS],
-                       ["add", str(b), "--title", f"Beta {i}", *FLAGS])
+        rcs = run_pair(
+            env,
+            ["add", str(a), "--title", f"Alpha {i}", *FLAGS],
+            ["add", str(b), "--title", f"Beta {i}", *FLAGS],
+        )
         expected |= {f"user:alpha{i}", f"user:beta{i}"}
         state = committed(home)
-        row = {"rep": i, "rcs": [rc for rc, _ in rcs], "missing": sorted(expected - set(state["documents"])),
-               "files_missing": sorted(d for d, ok in state["documents"].items() if not ok),
-               "errors": [e for rc, e in rcs if rc]}
+        row = {
+            "rep": i,
+            "rcs": [rc for rc, _ in rcs],
+            "missing": sorted(expected - set(state["documents"])),
+            "files_missing": sorted(d for d, ok in state["documents"].items() if not ok),
+            "errors": [e for rc, e in rcs if rc],
+        }
         log(json.dumps(row))
         results.append(row)
     return results

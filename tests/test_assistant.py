@@ -1,4 +1,5 @@
 """The engine end to end on the bundled corpus with the real model and the real Chroma."""
+
 import json
 from dataclasses import replace
 
@@ -15,7 +16,10 @@ RETRIEVAL = {
     "When did the second Five-Year Plan begin?": (27, "five-year-plans"),
     "How many people passed through the Gulag?": (11, "gulag"),
     "Who designed Magnitogorsk?": (30, "magnitogorsk"),
-    "What kind of publication is Inconvenient History?": (None, "inconvenient-history-codoh"),  # ¶2 is boilerplate
+    "What kind of publication is Inconvenient History?": (
+        None,
+        "inconvenient-history-codoh",
+    ),  # ¶2 is boilerplate
     "Did Roosevelt ever criticise Stalin in public?": (14, "us-soviet-relations-1933-1941"),
     "How many T-34 tanks did Uralvagonzavod build?": (28, "uralvagonzavod"),
     "Did Hitler want war with the United States?": (24, "germany-and-the-us-1939-1941"),
@@ -46,7 +50,12 @@ def test_trucks_answer_is_two_sided_with_verdict_and_figures(assistant):
     assert any("Deane" in c.text for c in a.literature[0].cites)
     assert a.verdict == "contradicted" and a.claim.id == "C45"
     fig = a.figures[0]
-    assert (fig.kind, fig.essay, fig.literature, fig.literature_marker) == ("trucks", "750,000", "427,284", "L1")
+    assert (fig.kind, fig.essay, fig.literature, fig.literature_marker) == (
+        "trucks",
+        "750,000",
+        "427,284",
+        "L1",
+    )
     assert "[E1]" in a.summary and "[L1]" in a.summary and "contradicted" in a.summary
     json.dumps(a.to_dict())  # JSON-serialisable
     md = a.to_markdown()
@@ -59,9 +68,16 @@ def test_accurate_essay_claims_are_called_consistent(assistant):
     assert any("Applebaum" in c.text for p in a.literature for c in p.cites)
 
 
-@pytest.mark.parametrize("question", ["Who won the 2018 World Cup?", "What is the tallest mountain in Africa?",
-                                      "Who won the 1998 Tour de France?", "How do I bake sourdough bread?",
-                                      "What is the capital of Australia?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2018 World Cup?",
+        "What is the tallest mountain in Africa?",
+        "Who won the 1998 Tour de France?",
+        "How do I bake sourdough bread?",
+        "What is the capital of Australia?",
+    ],
+)
 def test_out_of_scope_questions_abstain(assistant, question):
     a = assistant.ask(question)
     assert a.abstained and not a.essay and not a.literature and a.verdict is None
@@ -99,6 +115,7 @@ def test_langchain_retriever_returns_both_sides(assistant):
 
 # -- verification failure paths: each tampering must fail loudly ------------------------------
 
+
 @pytest.fixture(scope="module")
 def good(assistant):
     return assistant.ask(TRUCKS)
@@ -116,7 +133,9 @@ def test_tampered_quote_fails(assistant, good):
 
 def test_tampered_passage_text_fails(assistant, good):
     l1 = good.literature[0]
-    fake = replace(l1, text=l1.text.replace("427,284", "750,000"), quote=l1.quote.replace("427,284", "750,000"))
+    fake = replace(
+        l1, text=l1.text.replace("427,284", "750,000"), quote=l1.quote.replace("427,284", "750,000")
+    )
     bad = replace(good, literature=(fake,) + good.literature[1:])
     with pytest.raises(GroundingError, match="differs from the indexed text"):
         verify(bad, assistant.index.passages.get)

@@ -3,6 +3,7 @@
 Screenshots of every step go to artifacts/screenshots/ (gitignored). Never runs
 `playwright install`: the system Chromium is used, or the tests are skipped.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,22 +13,31 @@ from pathlib import Path
 
 import pytest
 
-from .test_webapp import (  # noqa: F401 - session fixtures shared with test_webapp / test_load
-    IMAGE, INJECTION_Q, LINK, SCRIPT, TRUCKS_Q, LiveApp, injection_assistant, live_app,
-)
+from .live import IMAGE, INJECTION_Q, LINK, SCRIPT, TRUCKS_Q, LiveApp
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT = 60_000  # ms; the first answer may warm caches
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: install Debian's chromium "
-                       "(apt-get install -y chromium chromium-driver) to run the browser tests"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"{CHROMIUM} is missing: install Debian's chromium "
+        "(apt-get install -y chromium chromium-driver) to run the browser tests",
+    ),
 ]
 
 
@@ -133,7 +143,7 @@ def test_chat_answer_and_claims_tab(page, live_app):
     shot(pg, "05-claims-tab")
     pg.locator("#cp-verdict-filter input").click()
     pg.get_by_role("option", name=re.compile(r"^contradicted")).click()
-    pg.wait_for_function("() => document.querySelector('#cp-claim-count')?.dataset.count !== '%d'" % total)
+    pg.wait_for_function(f"() => document.querySelector('#cp-claim-count')?.dataset.count !== '{total}'")
     n_contradicted = int(pg.locator("#cp-claim-count").get_attribute("data-count"))
     assert 0 < n_contradicted < total
     assert table.locator("[role=row]").count() < rows_before
@@ -141,7 +151,9 @@ def test_chat_answer_and_claims_tab(page, live_app):
     assert cells(table, "needs-context").count() == 0
     shot(pg, "06-claims-contradicted")
     pg.locator("#cp-claim-search input, #cp-claim-search textarea").first.fill("trucks")
-    pg.wait_for_function("() => document.querySelector('#cp-claim-count')?.dataset.count !== '%d'" % n_contradicted)
+    pg.wait_for_function(
+        f"() => document.querySelector('#cp-claim-count')?.dataset.count !== '{n_contradicted}'"
+    )
     assert int(pg.locator("#cp-claim-count").get_attribute("data-count")) < n_contradicted
     cells(table, "C45").wait_for()
     shot(pg, "07-claims-trucks")
@@ -221,15 +233,22 @@ def test_injection_is_inert_in_the_browser(page, injection_assistant, tmp_path):
 def test_upload_panel_adds_and_removes_a_document(page, live_app, tmp_path):
     pg = page
     doc = tmp_path / "convoy-notes.txt"
-    doc.write_text("Arctic convoys to Murmansk carried Lend-Lease aircraft and tanks in 1942.\n\n"
-                   "The PQ 17 convoy lost most of its ships.", encoding="utf-8")
+    doc.write_text(
+        "Arctic convoys to Murmansk carried Lend-Lease aircraft and tanks in 1942.\n\n"
+        "The PQ 17 convoy lost most of its ships.",
+        encoding="utf-8",
+    )
     bad = tmp_path / "empty.txt"
     bad.write_bytes(b"")
     open_app(pg, live_app.url)
     pg.get_by_role("tab", name="Documents").click()
     pg.locator("#cp-upload input[type=file]").set_input_files([str(doc), str(bad)])
-    for field, value in (("title", "Convoy Notes"), ("author", "A. Sailor"), ("year", "1999"),
-                         ("publisher", "Harbour Press")):
+    for field, value in (
+        ("title", "Convoy Notes"),
+        ("author", "A. Sailor"),
+        ("year", "1999"),
+        ("publisher", "Harbour Press"),
+    ):
         pg.locator(f"#cp-meta-{field} textarea, #cp-meta-{field} input").first.fill(value)
     pg.click("#cp-add")
     report = pg.locator("#cp-add-report")

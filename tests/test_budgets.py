@@ -2,7 +2,7 @@
 
 Each test names the attack it replays; all run without the index except the batch ones.
 """
-import os
+
 import time
 
 import pytest
@@ -27,10 +27,15 @@ def alias_bomb(levels: int) -> str:
     """The 311-byte attack at ``levels`` = 9: each level repeats the previous one nine times."""
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
-    return "---\n" + "\n".join(lines) + f"\ntitle: *a{levels - 1}\nauthor: X\nyear: 1\npublisher: P\n---\n\nBody text.\n"
+    return (
+        "---\n"
+        + "\n".join(lines)
+        + f"\ntitle: *a{levels - 1}\nauthor: X\nyear: 1\npublisher: P\n---\n\nBody text.\n"
+    )
 
 
 # -- YAML -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("levels", [2, 9])
 def test_yaml_alias_bomb_in_front_matter_is_refused(tmp_path, levels):
@@ -63,6 +68,7 @@ def test_malformed_front_matter_is_an_ingest_error(tmp_path):
 
 # -- PDF --------------------------------------------------------------------------------------
 
+
 def test_pdf_page_bomb_is_rejected_fast(tmp_path):
     p = write(tmp_path, "bomb.pdf", make_page_bomb(pages=200, mb=10))
     assert p.stat().st_size < 100_000
@@ -80,6 +86,7 @@ def test_pdf_parsing_has_a_time_budget(tmp_path):
 
 
 # -- text size, long lines, control characters ----------------------------------------------
+
 
 def test_one_long_line_becomes_bounded_passages(tmp_path):
     p = write(tmp_path, "line.txt", "word " * 200_000 + "x" * 50_000)  # 1 MB, one line, no sentence end
@@ -100,15 +107,25 @@ def test_terminal_escapes_and_control_characters_are_stripped(tmp_path):
     p = write(tmp_path, "esc.txt", text)
     doc = load_document(p, flags={**META, "title": "Evil \x1b[2J title"})
     body = " ".join(x.text for x in doc.passages)
-    assert not any(ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in body + doc.title), repr(body)
+    assert not any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in body + doc.title), (
+        repr(body)
+    )
     assert "ALERT" in body and "return" in body and doc.title == "Evil  title"
 
 
 # -- names and links --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,slug", [("Война и мир.txt", "voyna-i-mir"), ("Ἰλιάς.txt", "ilias"),
-                                       ("Café Müller.md", "cafe-muller"), ("東京の本.txt", "東京の本"),
-                                       ("My Book (2nd ed).pdf", "my-book-2nd-ed")])
+
+@pytest.mark.parametrize(
+    "name,slug",
+    [
+        ("Война и мир.txt", "voyna-i-mir"),
+        ("Ἰλιάς.txt", "ilias"),
+        ("Café Müller.md", "cafe-muller"),
+        ("東京の本.txt", "東京の本"),
+        ("My Book (2nd ed).pdf", "my-book-2nd-ed"),
+    ],
+)
 def test_non_ascii_names_give_readable_ids(name, slug):
     assert safe_name(name) == slug
 
@@ -132,9 +149,12 @@ def test_symlink_outside_its_folder_is_refused(tmp_path):
 
 # -- batches ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def fresh(small_corpus, tmp_path, embeddings):
-    return Assistant(Settings(home=tmp_path / "home", corpus_dir=small_corpus, encoder="st"), embeddings=embeddings)
+    return Assistant(
+        Settings(home=tmp_path / "home", corpus_dir=small_corpus, encoder="st"), embeddings=embeddings
+    )
 
 
 def test_batch_reports_id_collisions_and_any_exception_and_goes_on(fresh, tmp_path, monkeypatch):
@@ -146,12 +166,14 @@ def test_batch_reports_id_collisions_and_any_exception_and_goes_on(fresh, tmp_pa
         return real(text, name)
 
     monkeypatch.setattr(ingest, "parse_text", boom)
-    files = [write(tmp_path / "a", "same.txt", "First file about convoys."),
-             write(tmp_path / "b", "same.txt", "Second file about tanks."),
-             write(tmp_path, "crash.txt", "Anything."),
-             write(tmp_path, "bad.md", "---\ntitle: [unclosed\n---\n\nBody.\n"),
-             write(tmp_path, "bomb.md", alias_bomb(9)),
-             write(tmp_path, "good.txt", "The Stalingrad Tractor Plant opened in 1930.")]
+    files = [
+        write(tmp_path / "a", "same.txt", "First file about convoys."),
+        write(tmp_path / "b", "same.txt", "Second file about tanks."),
+        write(tmp_path, "crash.txt", "Anything."),
+        write(tmp_path, "bad.md", "---\ntitle: [unclosed\n---\n\nBody.\n"),
+        write(tmp_path, "bomb.md", alias_bomb(9)),
+        write(tmp_path, "good.txt", "The Stalingrad Tractor Plant opened in 1930."),
+    ]
     report = fresh.add(files, flags=META)
     assert report.added == ["user:same", "user:good"], report
     errors = dict(report.errors) if len({f for f, _ in report.errors}) == len(report.errors) else None

@@ -3,6 +3,7 @@
 .ci/run starts a server and sets RAG_CHROMA_URL_TEST (RAG_CHROMA_URL works too); without either, this
 module starts its own.
 """
+
 import os
 import shutil
 import socket
@@ -45,8 +46,11 @@ def chroma_url(tmp_path_factory):
     exe = shutil.which("chroma") or str(Path(os.sys.executable).parent / "chroma")
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         assert wait_up(url), "chroma server did not start"
@@ -61,14 +65,21 @@ def server_count(url: str, collection: str) -> int:
     from chromadb.config import Settings as CS
 
     host, port = url.rsplit(":", 1)
-    client = chromadb.HttpClient(host=host.split("//")[1], port=int(port), settings=CS(anonymized_telemetry=False))
+    client = chromadb.HttpClient(
+        host=host.split("//")[1], port=int(port), settings=CS(anonymized_telemetry=False)
+    )
     return sum(client.get_collection(f"{collection}-{side}").count() for side in ("essay", "literature"))
 
 
 def test_engine_on_a_chroma_server(chroma_url, small_corpus, tmp_path, embeddings):
     collection = f"ci-{uuid.uuid4().hex[:8]}"
-    settings = Settings(home=tmp_path / "home", corpus_dir=small_corpus, chroma_url=chroma_url,
-                        collection=collection, encoder="st")
+    settings = Settings(
+        home=tmp_path / "home",
+        corpus_dir=small_corpus,
+        chroma_url=chroma_url,
+        collection=collection,
+        encoder="st",
+    )
     a = Assistant(settings, embeddings=embeddings)
     assert server_count(chroma_url, collection) == a.index.count() > 30
     assert not (tmp_path / "home" / "chroma").exists()  # nothing embedded locally

@@ -1,4 +1,5 @@
 """The `rag` command line, run as a real subprocess against an indexed home."""
+
 import json
 import os
 import subprocess
@@ -16,15 +17,23 @@ def env(assistant):
 
 
 def rag(env, *args, check=True):
-    p = subprocess.run([sys.executable, "-m", "rag.cli", *args], env=env, cwd=REPO, capture_output=True,
-                       text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if check:
         assert p.returncode == 0, p.stderr
     return p
 
 
 def test_ask_json(env):
-    out = json.loads(rag(env, "ask", "How many trucks and jeeps did the Allies send to the Soviet Union?", "--json").stdout)
+    out = json.loads(
+        rag(env, "ask", "How many trucks and jeeps did the Allies send to the Soviet Union?", "--json").stdout
+    )
     assert out["verdict"] == "contradicted"
     assert "750,000 trucks and jeeps" in out["essay"][0]["quote"] and out["essay"][0]["locator"] == "¶39"
     assert out["essay"][0]["footnotes"][0]["number"] == 29
@@ -33,8 +42,13 @@ def test_ask_json(env):
 
 
 def test_ask_markdown_followup_and_abstain(env):
-    md = rag(env, "ask", "And how many tanks did they send?", "--history",
-             "How many trucks and jeeps did the Allies send to the Soviet Union?").stdout
+    md = rag(
+        env,
+        "ask",
+        "And how many tanks did they send?",
+        "--history",
+        "How many trucks and jeeps did the Allies send to the Soviet Union?",
+    ).stdout
     assert "12,575" in md and "Mainstream literature says" in md
     assert "Not covered" in rag(env, "ask", "Who won the 2018 World Cup?").stdout
 

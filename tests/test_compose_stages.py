@@ -1,5 +1,6 @@
 """Composition stages on hand-built inputs: the claim gate, premises, excerpts, overviews, and the
 direct answer; no index, no model."""
+
 from dataclasses import replace
 
 import numpy as np
@@ -24,30 +25,81 @@ def idf(token: str) -> float:
 
 
 def essay(pid: str, text: str, para: int) -> Passage:
-    return Passage(id=pid, text=text, source="essay:e", side="essay", kind="essay", title="E", locator=f"¶{para}",
-                   citation="Wear, E", paragraphs=(para,))
+    return Passage(
+        id=pid,
+        text=text,
+        source="essay:e",
+        side="essay",
+        kind="essay",
+        title="E",
+        locator=f"¶{para}",
+        citation="Wear, E",
+        paragraphs=(para,),
+    )
 
 
 def lit(pid: str, text: str, source: str = "d", kind: str = "digest", section: str = "S") -> Passage:
-    return Passage(id=pid, text=text, source=source, side="literature", kind=kind, title=source, locator="§1",
-                   citation=f"Counterpoint digest {source}", section=section)
+    return Passage(
+        id=pid,
+        text=text,
+        source=source,
+        side="literature",
+        kind=kind,
+        title=source,
+        locator="§1",
+        citation=f"Counterpoint digest {source}",
+        section=section,
+    )
 
 
-E_HITLER = essay("e24", "Roosevelt pushed for war. Hitler had never wanted war with either the United States or "
-                        "Great Britain.", 24)
-E_TRUCKS = essay("e39", "The Red Army rode on the 750,000 trucks and jeeps given to the Red Army by the United "
-                        "States and Great Britain.", 39)
-C27 = Claim(id="C27", quote="Hitler had never wanted war with either the United States or Great Britain", paragraph=24,
-            footnotes=(), verdict="contradicted", rationale="Hitler declared war on the United States in 1941.")
-C45 = Claim(id="C45", quote="the 750,000 trucks and jeeps given to the Red Army by the United States and Great Britain",
-            paragraph=39, footnotes=(), verdict="contradicted", rationale="U.S. records show 427,284 trucks.",
-            figures=(Figure("trucks", "750,000", "427,284"),))
-C07 = Claim(id="C07", quote="18 million people passed through the Gulag", paragraph=11, footnotes=(),
-            verdict="consistent", rationale="Applebaum's estimate.", figures=(Figure("people", "18 million", "18 million"),))
-L_TRUCKS = lit("l1", "Deliveries began in 1941. U.S. records show 427,284 trucks delivered to the USSR by 31 May "
-                     "1945. These trucks gave the Red Army its mobility.")
-L_SUVOROV = lit("l2", "Most specialists reject Viktor Suvorov's argument that Stalin was about to attack Germany in "
-                      "1941. Glantz finds no firm evidence for it.", "suvorov")
+E_HITLER = essay(
+    "e24",
+    "Roosevelt pushed for war. Hitler had never wanted war with either the United States or Great Britain.",
+    24,
+)
+E_TRUCKS = essay(
+    "e39",
+    "The Red Army rode on the 750,000 trucks and jeeps given to the Red Army by the United "
+    "States and Great Britain.",
+    39,
+)
+C27 = Claim(
+    id="C27",
+    quote="Hitler had never wanted war with either the United States or Great Britain",
+    paragraph=24,
+    footnotes=(),
+    verdict="contradicted",
+    rationale="Hitler declared war on the United States in 1941.",
+)
+C45 = Claim(
+    id="C45",
+    quote="the 750,000 trucks and jeeps given to the Red Army by the United States and Great Britain",
+    paragraph=39,
+    footnotes=(),
+    verdict="contradicted",
+    rationale="U.S. records show 427,284 trucks.",
+    figures=(Figure("trucks", "750,000", "427,284"),),
+)
+C07 = Claim(
+    id="C07",
+    quote="18 million people passed through the Gulag",
+    paragraph=11,
+    footnotes=(),
+    verdict="consistent",
+    rationale="Applebaum's estimate.",
+    figures=(Figure("people", "18 million", "18 million"),),
+)
+L_TRUCKS = lit(
+    "l1",
+    "Deliveries began in 1941. U.S. records show 427,284 trucks delivered to the USSR by 31 May "
+    "1945. These trucks gave the Red Army its mobility.",
+)
+L_SUVOROV = lit(
+    "l2",
+    "Most specialists reject Viktor Suvorov's argument that Stalin was about to attack Germany in "
+    "1941. Glantz finds no firm evidence for it.",
+    "suvorov",
+)
 
 
 def hits(*ps: Passage, dense: float = 0.6) -> list[Hit]:
@@ -70,25 +122,44 @@ def test_counted_kinds_are_what_follows_how_many():
 def test_gate_vetoes_a_claim_whose_figures_count_something_else():
     subject = set(tokenize("How many died in the Gulag?"))
     assert not shares_subject(C07, subject | {"gulag"}, idf, sim=0.9, policy=POLICY, kinds={"deaths", "*"})
-    assert shares_subject(C07, set(tokenize("How many people passed through the Gulag?")), idf, sim=0.6,
-                          policy=POLICY, kinds={"people", "*"})
+    assert shares_subject(
+        C07,
+        set(tokenize("How many people passed through the Gulag?")),
+        idf,
+        sim=0.6,
+        policy=POLICY,
+        kinds={"people", "*"},
+    )
 
 
 def test_rank_claims_keeps_one_card_per_sentence_and_finds_claims_beyond_the_top_hits():
     twin = replace(C45, id="C45b", verdict="needs-context")
     q = WeightedQuery.build("How many trucks did the US send?", "How many trucks did the US send?")
-    out = rank_claims(q, set(q.weights), hits(E_HITLER), [C45, twin, C27], idf, {"C45": 0.7, "C45b": 0.69}, POLICY,
-                      limit=3, passages=[E_HITLER, E_TRUCKS])
+    out = rank_claims(
+        q,
+        set(q.weights),
+        hits(E_HITLER),
+        [C45, twin, C27],
+        idf,
+        {"C45": 0.7, "C45b": 0.69},
+        POLICY,
+        limit=3,
+        passages=[E_HITLER, E_TRUCKS],
+    )
     assert [m.claim.id for m in out] == ["C45"]  # C45b quotes the same sentence; C27 fails the gate
     assert out[0].hit.passage.id == "e39"  # its paragraph was not retrieved, the essay's passages supply it
 
 
 def test_premise_check_quotes_the_literature_figure():
-    p = Premise("the US gave 750,000 trucks, right?", figures=tuple(__import__("rag.figures", fromlist=["x"])
-                                                                      .extract("750,000 trucks")))
+    p = Premise(
+        "the US gave 750,000 trucks, right?",
+        figures=tuple(__import__("rag.figures", fromlist=["x"]).extract("750,000 trucks")),
+    )
     shown = [replace(L_TRUCKS, marker="L1")]
     out = premise.check(p, shown, [replace(E_TRUCKS, marker="E1")])
-    assert out.startswith("The question assumes 750,000 trucks (the essay's figure); the literature gives a different")
+    assert out.startswith(
+        "The question assumes 750,000 trucks (the essay's figure); the literature gives a different"
+    )
     assert "“U.S. records show 427,284 trucks delivered to the USSR by 31 May 1945.” [L1]" in out
     assert premise.check(None, shown) == ""
 
@@ -99,15 +170,27 @@ def test_excerpt_picks_the_sentence_with_the_fact_and_its_antecedent():
     assert L_TRUCKS.text[s:e] == "U.S. records show 427,284 trucks delivered to the USSR by 31 May 1945."
     q2 = WeightedQuery.build("mobility", "mobility")
     s, e, _ = choose(L_TRUCKS.text, q2, idf, set(), window=1)
-    assert L_TRUCKS.text[s:e].startswith("U.S. records") and L_TRUCKS.text[s:e].endswith("mobility.")  # "These…"
+    assert L_TRUCKS.text[s:e].startswith("U.S. records") and L_TRUCKS.text[s:e].endswith(
+        "mobility."
+    )  # "These…"
 
 
 def test_excerpt_uses_sentence_vectors_when_words_do_not_match():
-    text = "Alpha beta gamma delta epsilon zeta eta theta. Iota kappa lambda mu nu xi omicron pi rho sigma tau."
+    text = (
+        "Alpha beta gamma delta epsilon zeta eta theta. Iota kappa lambda mu nu xi omicron pi rho sigma tau."
+    )
     vecs = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
     q = WeightedQuery.build("", "")
-    s, e, _ = choose(text, q, idf, set(), qvec=np.array([0.0, 1.0], dtype=np.float32),
-                     spans=sentence_spans(text), svecs=vecs, window=1)
+    s, e, _ = choose(
+        text,
+        q,
+        idf,
+        set(),
+        qvec=np.array([0.0, 1.0], dtype=np.float32),
+        spans=sentence_spans(text),
+        svecs=vecs,
+        window=1,
+    )
     assert text[s:e].startswith("Iota")
 
 
@@ -116,25 +199,37 @@ def test_overview_inventory_and_selection():
     counts = overview.inventory(claims)
     assert counts["contradicted"] == 2 and counts["consistent"] == 1
     assert overview.inventory_sentence(counts, ("contradicted",)).startswith(
-        "Of the essay's 3 reviewed claims, 2 are contradicted by the literature")
+        "Of the essay's 3 reviewed claims, 2 are contradicted by the literature"
+    )
     assert overview.wanted_verdicts("What are the biggest errors?")[0] == "contradicted"
     assert overview.wanted_verdicts("Is any of it accurate?")[0] == "consistent"
-    assert overview.wanted_verdicts("which claims are disputed or unverifiable") == ("disputed", "unverifiable")
+    assert overview.wanted_verdicts("which claims are disputed or unverifiable") == (
+        "disputed",
+        "unverifiable",
+    )
     assert [c.id for c in overview.select(claims, ("contradicted",))] == ["C27", "C45"]
     roosevelt = replace(C27, section="Roosevelt Admires Stalin")
-    assert overview.in_section([roosevelt, C45], "contradicted claims in the Roosevelt section") == [roosevelt]
+    assert overview.in_section([roosevelt, C45], "contradicted claims in the Roosevelt section") == [
+        roosevelt
+    ]
 
 
 def _ctx(**kw) -> Context:
-    return Context(claims=[C27, C45], idf=idf, reviewed_essay="essay:e", essay_passages=[E_HITLER, E_TRUCKS], **kw)
+    return Context(
+        claims=[C27, C45], idf=idf, reviewed_essay="essay:e", essay_passages=[E_HITLER, E_TRUCKS], **kw
+    )
 
 
 def test_compose_a_claim_answer_opens_with_the_verdict_restated():
     q = analyze("How many trucks did the Allies send?")
-    part = PartEvidence(q.text, q.resolved, hits(E_TRUCKS, E_HITLER), hits(L_TRUCKS), {"C45": 0.7, "C27": 0.2})
+    part = PartEvidence(
+        q.text, q.resolved, hits(E_TRUCKS, E_HITLER), hits(L_TRUCKS), {"C45": 0.7, "C27": 0.2}
+    )
     a = verify(compose(q, [part], _ctx()))
     assert a.verdict == "contradicted" and a.cards[0].claim.id == "C45" and a.cards[0].marker == "E1"
-    assert a.direct.startswith("The literature contradicts the essay here: the essay says “the 750,000 trucks")
+    assert a.direct.startswith(
+        "The literature contradicts the essay here: the essay says “the 750,000 trucks"
+    )
     assert "[L1]" in a.direct and a.cards[0].headline.endswith(": contradicted.")
 
 
@@ -155,9 +250,19 @@ def test_compose_a_false_premise_is_answered_first():
 
 def test_compose_an_overview_lists_the_claims_from_curated_data():
     q = analyze("What are the biggest errors in the essay?")
-    profile = lit("p1", "The essay makes eleven errors. Its trucks figure is wrong.", "essay-profile", "profile",
-                  "The biggest errors")
+    profile = lit(
+        "p1",
+        "The essay makes eleven errors. Its trucks figure is wrong.",
+        "essay-profile",
+        "profile",
+        "The biggest errors",
+    )
     part = PartEvidence(q.text, q.resolved, hits(E_HITLER), [], {})
-    a = verify(compose(q, [part], _ctx(essay_profiles=frozenset({"essay-profile"}), profile_passages=[profile])))
+    a = verify(
+        compose(q, [part], _ctx(essay_profiles=frozenset({"essay-profile"}), profile_passages=[profile]))
+    )
     assert [c.id for c in a.claim_list] == ["C27", "C45"] and a.verdict is None
-    assert a.direct.startswith("Of the essay's 2 reviewed claims, 2 are contradicted") and a.literature[0].id == "p1"
+    assert (
+        a.direct.startswith("Of the essay's 2 reviewed claims, 2 are contradicted")
+        and a.literature[0].id == "p1"
+    )

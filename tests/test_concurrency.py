@@ -3,6 +3,7 @@
 Real `rag add` / `rag remove` subprocesses, started together; each round checks the committed
 manifest from disk and that every stored document file it names exists.
 """
+
 import pytest
 
 from rag import Assistant
@@ -29,7 +30,9 @@ def test_two_concurrent_adds_keep_both_documents(home, small_corpus, tmp_path):
 
 def test_add_while_remove(home, small_corpus, tmp_path):
     env = env_for(home, small_corpus)
-    a, b, c = (write_doc(tmp_path, n, t) for n, t in (("keep", "ships"), ("gone", "tanks"), ("late", "jeeps")))
+    a, b, c = (
+        write_doc(tmp_path, n, t) for n, t in (("keep", "ships"), ("gone", "tanks"), ("late", "jeeps"))
+    )
     rcs = run_pair(env, ["add", str(a), str(b), "--title", "First", *FLAGS])
     assert rcs[0][0] == 0, rcs
     rcs = run_pair(env, ["add", str(c), "--title", "Late", *FLAGS], ["remove", "gone"])
@@ -54,14 +57,23 @@ def test_cli_add_beside_an_in_process_upload(home, small_corpus, tmp_path, embed
     cli_file, web_file = write_doc(tmp_path, "fromcli", "convoys"), write_doc(tmp_path, "fromweb", "tanks")
     proc = rag_proc(env_for(home, small_corpus), "add", str(cli_file), "--title", "CLI", *FLAGS)
     result = {}
-    t = threading.Thread(target=lambda: result.setdefault("r", web.add([web_file], flags={
-        "title": "Web", "author": "A. Historian", "year": "2001", "publisher": "Test Press"})))
+    t = threading.Thread(
+        target=lambda: result.setdefault(
+            "r",
+            web.add(
+                [web_file],
+                flags={"title": "Web", "author": "A. Historian", "year": "2001", "publisher": "Test Press"},
+            ),
+        )
+    )
     t.start()
     _, err = proc.communicate(timeout=600)
     t.join(600)
     assert proc.returncode == 0, err[-2000:]
     assert result["r"].added == ["user:fromweb"]
     state = committed(home)
-    assert {"user:fromcli", "user:fromweb"} <= set(state["documents"]) and all(state["documents"].values()), state
+    assert {"user:fromcli", "user:fromweb"} <= set(state["documents"]) and all(state["documents"].values()), (
+        state
+    )
     web.ask("What does the note on tanks say?")  # the long-lived process picks up the CLI's commit
     assert {r["id"] for r in web.documents() if r["origin"] == "user"} == {"user:fromcli", "user:fromweb"}

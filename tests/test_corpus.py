@@ -1,4 +1,5 @@
 """Integrity of the corpus (issue: Corpus): claims verbatim, citations resolvable, [L] hedged."""
+
 import re
 from collections import Counter
 from pathlib import Path
@@ -6,14 +7,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rag.corpus import CITE_RE, claims_inventory, load_corpus
+from rag.corpus import CITE_RE, claims_inventory
 from rag.models import VERDICTS
 from rag.sentences import sentence_spans
 
 from .conftest import CORPUS
 
-HEDGES = ("uncertain", "unverified", "not verified", "could not be verified", "not been verified",
-          "not checked", "no source", "not found", "unconfirmed", "not confirmed")
+HEDGES = (
+    "uncertain",
+    "unverified",
+    "not verified",
+    "could not be verified",
+    "not been verified",
+    "not checked",
+    "no source",
+    "not found",
+    "unconfirmed",
+    "not confirmed",
+)
 URL_RE = re.compile(r"https?://|www\.", re.I)
 # The dossier's tally is 6 / 24 / 4 / 11 / 5. Issue 13 (expert read, see corpus/CHANGELOG.md) moved
 # claim 20 (Mission to Moscow sales) from consistent to needs-context: 5 / 25 / 4 / 11 / 5.
@@ -98,7 +109,10 @@ def test_no_web_address_except_official_public_domain():
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if URL_RE.search(line):
-                assert "https://history.state.gov/" in line and path.name == "bibliography.yaml", (path.name, line)
+                assert "https://history.state.gov/" in line and path.name == "bibliography.yaml", (
+                    path.name,
+                    line,
+                )
 
 
 def test_digests_say_they_are_summaries_and_have_the_right_size(corpus):
@@ -189,7 +203,11 @@ def test_verdict_counts_in_overview_prose_match_claims_yaml(corpus):
 
 
 def test_overview_sections_are_self_contained_answers(corpus):
-    subject = {"essay-poison-partners": "Poison Partners", "inconvenient-history-codoh": "CODOH", "john-wear": "Wear"}
+    subject = {
+        "essay-poison-partners": "Poison Partners",
+        "inconvenient-history-codoh": "CODOH",
+        "john-wear": "Wear",
+    }
     for doc in OVERVIEW_PROFILES:
         for p in corpus.document(doc).passages:
             assert 60 <= len(p.text.split()) <= 220, (doc, p.locator)
@@ -212,8 +230,12 @@ def test_bibliography_has_no_duplicate_keys():
     Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     yaml.load((CORPUS / "bibliography.yaml").read_text(encoding="utf-8"), Loader=Strict)
 
-BOILERPLATE = ("This document is part of the Inconvenient History periodical",
-               "Use this menu to find more documents", "Published: 2020-11-28")
+
+BOILERPLATE = (
+    "This document is part of the Inconvenient History periodical",
+    "Use this menu to find more documents",
+    "Published: 2020-11-28",
+)
 
 
 def test_site_boilerplate_is_never_an_essay_passage(corpus):
@@ -246,9 +268,22 @@ def test_a_claim_on_a_boilerplate_line_is_rejected(tmp_path, corpus):
 
     essay = next(iter(corpus.essays.values()))
     bad = tmp_path / "claims.yaml"
-    bad.write_text(yaml.safe_dump([{
-        "id": "C99", "dossier": 99, "paragraph": 2, "quote": "part of the Inconvenient History periodical",
-        "verdict": "consistent", "rationale": "x", "digests": ["inconvenient-history-codoh"], "works": ["wear2020"]}]),
-        encoding="utf-8")
+    bad.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "id": "C99",
+                    "dossier": 99,
+                    "paragraph": 2,
+                    "quote": "part of the Inconvenient History periodical",
+                    "verdict": "consistent",
+                    "rationale": "x",
+                    "digests": ["inconvenient-history-codoh"],
+                    "works": ["wear2020"],
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(CorpusError, match="not a claim"):
         load_claims(bad, essay, corpus.bibliography, {d.id for d in digests(corpus)})

@@ -4,6 +4,7 @@ Consistent means: the committed manifest matches its passage store, every stored
 vector, the user documents in force are either the old set or the complete new batch, and
 questions are answered with verified quotes.
 """
+
 import json
 import os
 import signal
@@ -19,15 +20,23 @@ from rag.settings import Settings
 from .conftest import REPO, SHARED
 
 MILESTONES = SHARED / "reference-sources" / "milestones"
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not MILESTONES.is_dir(), reason="../shared/reference-sources not present")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not MILESTONES.is_dir(), reason="../shared/reference-sources not present"),
+]
 DELAYS = [None, 0.0, 0.3, 0.8, 1.5, 3.0]  # None: kill before parsing ends (during start-up)
 
 
 def check_consistent(env, allowed_doc_sets):
     """Inspect the index from a new process, as a user's next command would."""
-    p = subprocess.run([sys.executable, "-m", "tests.crash_check"], env=env, cwd=REPO, capture_output=True,
-                       text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "tests.crash_check"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     state = json.loads(p.stdout)
     assert state["count"] == state["store_lines"] == state["passages"], state
@@ -43,7 +52,17 @@ def test_kill_minus_nine_during_add(small_corpus, tmp_path, embeddings):
     files = sorted(str(p) for p in MILESTONES.glob("*.md"))
     new_set = {f"user:{os.path.basename(f)[:-3]}" for f in files}
     env = dict(os.environ, RAG_HOME=str(settings.home), RAG_CORPUS_DIR=str(small_corpus), RAG_ENCODER="st")
-    cmd = [sys.executable, "-m", "rag.cli", "add", *files, "--author", "Office of the Historian", "--year", "n.d."]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rag.cli",
+        "add",
+        *files,
+        "--author",
+        "Office of the Historian",
+        "--year",
+        "n.d.",
+    ]
     docs_dir = settings.home / "documents"
     killed_at = []
     for delay in DELAYS:
@@ -64,8 +83,14 @@ def test_kill_minus_nine_during_add(small_corpus, tmp_path, embeddings):
         killed_at.append((delay, "finished" if finished else "killed"))
         n = check_consistent(env, [set(), new_set])
         if n:  # the batch committed before the kill: go back to the previous state
-            undo = subprocess.run([sys.executable, "-m", "rag.cli", "remove", *sorted(new_set)], env=env,
-                                  cwd=REPO, capture_output=True, text=True, timeout=300)
+            undo = subprocess.run(
+                [sys.executable, "-m", "rag.cli", "remove", *sorted(new_set)],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert undo.returncode == 0, undo.stderr
     assert sum(1 for _, s in killed_at if s == "killed") >= 3, killed_at
     done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)

@@ -1,4 +1,5 @@
 """The essay parser against the essay's known structure (dossier Appendix A)."""
+
 import pytest
 
 from rag.corpus import load_bibliography
@@ -9,8 +10,11 @@ from .conftest import CORPUS, ESSAY_FILE
 
 @pytest.fixture(scope="module")
 def essay():
-    return parse_essay(ESSAY_FILE.read_text(encoding="utf-8"), "essay:poison-partners",
-                       load_bibliography(CORPUS / "bibliography.yaml"))
+    return parse_essay(
+        ESSAY_FILE.read_text(encoding="utf-8"),
+        "essay:poison-partners",
+        load_bibliography(CORPUS / "bibliography.yaml"),
+    )
 
 
 def test_metadata(essay):
@@ -59,16 +63,29 @@ def test_34_notes_and_ibid_chains(essay):
 
 
 def test_footnotes_resolve_to_bibliography(essay):
-    expected = {1: "chuev2002", 2: "suvorov2008", 3: "applebaum2003", 7: "fish1976", 8: "hoggan1989",
-                9: "tzouliadis2008", 12: "chamberlin1950", 15: "davies1941", 16: "dobbs2012",
-                26: "mosier2010", 33: "terkel1984", 34: "applebaum2012"}
+    expected = {
+        1: "chuev2002",
+        2: "suvorov2008",
+        3: "applebaum2003",
+        7: "fish1976",
+        8: "hoggan1989",
+        9: "tzouliadis2008",
+        12: "chamberlin1950",
+        15: "davies1941",
+        16: "dobbs2012",
+        26: "mosier2010",
+        33: "terkel1984",
+        34: "applebaum2012",
+    }
     for n, key in expected.items():
         assert essay.notes[n].key == key, n
 
 
 def test_split_note():
     assert split_note("Applebaum, Anne, Gulag: A History, New York: Doubleday, 2003, pp. xv-xvi, 6.") == (
-        "Applebaum, Anne, Gulag: A History, New York: Doubleday, 2003", "pp. xv-xvi, 6")
+        "Applebaum, Anne, Gulag: A History, New York: Doubleday, 2003",
+        "pp. xv-xvi, 6",
+    )
     assert split_note("No pages here.") == ("No pages here", "")
 
 

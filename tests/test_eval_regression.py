@@ -3,14 +3,24 @@
 Floors are the values measured when the suite was written minus a margin (eval/README.md).
 The held-out split is never used here or anywhere in tuning.
 """
+
 import pytest
 
 from eval.run import evaluate
 
 FLOORS = {
-    "essay_hit@1": 0.80, "essay_hit@3": 0.87, "essay_mrr": 0.83, "essay_ndcg@5": 0.82,
-    "lit_hit@3": 0.90, "lit_mrr": 0.87, "lit_ndcg@5": 0.79, "lit_text@3": 0.91,
-    "verdict_acc": 0.83, "abstain_precision": 0.95, "abstain_recall": 0.85, "citation_recall": 0.78,
+    "essay_hit@1": 0.80,
+    "essay_hit@3": 0.87,
+    "essay_mrr": 0.83,
+    "essay_ndcg@5": 0.82,
+    "lit_hit@3": 0.90,
+    "lit_mrr": 0.87,
+    "lit_ndcg@5": 0.79,
+    "lit_text@3": 0.91,
+    "verdict_acc": 0.83,
+    "abstain_precision": 0.95,
+    "abstain_recall": 0.85,
+    "citation_recall": 0.78,
 }
 
 
@@ -19,8 +29,12 @@ def report(assistant, embeddings):
     from rag import Assistant
     from rag.settings import Settings
 
-    a = Assistant(Settings(home=assistant.settings.home, corpus_dir=assistant.settings.corpus_dir,
-                           encoder="st", top_k=5), embeddings=embeddings)
+    a = Assistant(
+        Settings(
+            home=assistant.settings.home, corpus_dir=assistant.settings.corpus_dir, encoder="st", top_k=5
+        ),
+        embeddings=embeddings,
+    )
     return evaluate("dev", ("counterpoint",), assistant=a)["systems"]["counterpoint"]
 
 

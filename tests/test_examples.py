@@ -1,4 +1,5 @@
 """The shared example questions (../shared/eval/examples.jsonl): expected text in the top three."""
+
 import json
 
 import pytest
@@ -7,7 +8,11 @@ from .conftest import SHARED
 
 EXAMPLES = SHARED / "eval" / "examples.jsonl"
 OUTLET_ONLY_IN_BOILERPLATE = {"What kind of publication is Inconvenient History?"}
-ROWS = [json.loads(l) for l in EXAMPLES.read_text(encoding="utf-8").splitlines() if l.strip()] if EXAMPLES.exists() else []
+ROWS = (
+    [json.loads(ln) for ln in EXAMPLES.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if EXAMPLES.exists()
+    else []
+)
 
 
 @pytest.mark.skipif(not ROWS, reason="../shared/eval/examples.jsonl not present")

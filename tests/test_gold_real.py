@@ -2,6 +2,7 @@
 
 Runs eval/validate_gold_real.py; no model, index or assistant is involved.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,17 +38,20 @@ def _one(rows, **match):
     return copy.deepcopy(next(r for r in rows if all(r[k] == val for k, val in match.items())))
 
 
-@pytest.mark.parametrize("mutate, expect", [
-    (lambda r: r.update(verdict="consistent"), "verdict"),
-    (lambda r: r.update(essay_paragraphs=[]), "not in essay_paragraphs"),
-    (lambda r: r.update(essay_paragraphs=[2, 39]), "body paragraphs"),
-    (lambda r: r.update(essay_excerpt_any=["750,001 trucks"]), "essay excerpt"),
-    (lambda r: r.update(literature_excerpt_any=["427,285"]), "literature excerpt"),
-    (lambda r: r.update(literature=["no-such-digest"]), "unknown literature id"),
-    (lambda r: r.update(claims=["C99"]), "unknown claim"),
-    (lambda r: r.update(split="heldout" if r["split"] == "dev" else "dev"), "hash split"),
-    (lambda r: r.update(literature_excerpt_any=["a b c d e f g"]), "2-5 words"),
-])
+@pytest.mark.parametrize(
+    "mutate, expect",
+    [
+        (lambda r: r.update(verdict="consistent"), "verdict"),
+        (lambda r: r.update(essay_paragraphs=[]), "not in essay_paragraphs"),
+        (lambda r: r.update(essay_paragraphs=[2, 39]), "body paragraphs"),
+        (lambda r: r.update(essay_excerpt_any=["750,001 trucks"]), "essay excerpt"),
+        (lambda r: r.update(literature_excerpt_any=["427,285"]), "literature excerpt"),
+        (lambda r: r.update(literature=["no-such-digest"]), "unknown literature id"),
+        (lambda r: r.update(claims=["C99"]), "unknown claim"),
+        (lambda r: r.update(split="heldout" if r["split"] == "dev" else "dev"), "hash split"),
+        (lambda r: r.update(literature_excerpt_any=["a b c d e f g"]), "2-5 words"),
+    ],
+)
 def test_validator_catches_errors(rows, mutate, expect):
     row = _one(rows, claims=["C45"], style="sloppy")
     row.update(id="r999", q=row["q"] + " (mutated)", split=v.split_for("r999"))

@@ -1,4 +1,5 @@
 """Indexing: content-hash ids, idempotent re-runs, incremental updates with no stale chunks."""
+
 from rag import Assistant
 from rag.settings import Settings
 
@@ -30,10 +31,18 @@ def test_changed_and_removed_documents_leave_no_stale_chunks(small_corpus, tmp_p
     a = make(small_corpus, tmp_path / "home", embeddings)
     before = set(a.index.passages)
     old_trucks = {p.id for p in a.index.passages.values() if p.source == "trucks"}
-    write_digest(small_corpus / "references", "trucks", [
-        ("Trucks", "U.S. records show 427,284 trucks delivered to the Soviet Union by 31 May 1945.", "[@deane1947]"),
-        ("Ships", "Between 1941 and 1945 some 2,660 ships sailed with Lend-Lease cargo.", "[@deane1947]"),
-    ])
+    write_digest(
+        small_corpus / "references",
+        "trucks",
+        [
+            (
+                "Trucks",
+                "U.S. records show 427,284 trucks delivered to the Soviet Union by 31 May 1945.",
+                "[@deane1947]",
+            ),
+            ("Ships", "Between 1941 and 1945 some 2,660 ships sailed with Lend-Lease cargo.", "[@deane1947]"),
+        ],
+    )
     (small_corpus / "references" / "plans.md").unlink()
     calls = embeddings.calls
     stats = a.ensure_index()

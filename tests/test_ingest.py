@@ -1,6 +1,6 @@
 """Bring-your-own documents: formats, metadata, bad input, second essays, removal."""
+
 import io
-import shutil
 
 import pytest
 
@@ -25,8 +25,11 @@ def write(tmp_path, name, data):
 
 # -- parsing each format ---------------------------------------------------------------------
 
+
 def test_pdf_pages_become_locators(tmp_path):
-    pdf = write(tmp_path, "aid.pdf", make_pdf(["U.S. records show 427,284 trucks delivered.", "Page two: tanks."]))
+    pdf = write(
+        tmp_path, "aid.pdf", make_pdf(["U.S. records show 427,284 trucks delivered.", "Page two: tanks."])
+    )
     doc = load_document(pdf, flags=META)
     assert [p.locator for p in doc.passages] == ["p. 1", "p. 2"]
     assert "427,284" in doc.passages[0].text and doc.passages[0].cites[0].locator == "p. 1"
@@ -61,7 +64,9 @@ def test_text_and_sidecar_yaml(tmp_path):
 
 
 def test_flags_win_over_sidecar_and_file(tmp_path):
-    p = write(tmp_path, "n.md", "---\ntitle: From file\nauthor: F\nyear: 1\npublisher: P\n---\n\nText here.\n")
+    p = write(
+        tmp_path, "n.md", "---\ntitle: From file\nauthor: F\nyear: 1\npublisher: P\n---\n\nText here.\n"
+    )
     assert load_document(p, flags={"title": "From flag"}).title == "From flag"
 
 
@@ -74,14 +79,18 @@ def test_missing_citation_data_is_listed_not_invented(tmp_path):
 
 # -- bad input -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,data,reason", [
-    ("empty.txt", b"", "empty"),
-    ("blank.md", b"   \n\n  ", "no text"),
-    ("binary.txt", b"abc\x00\x01\x02def", "binary data"),
-    ("latin1.txt", "Caf\xe9 cr\xe8me".encode("latin-1"), "not UTF-8"),
-    ("report.docx", b"PK\x03\x04", "unsupported file type"),
-    ("corrupt.pdf", b"%PDF-1.4\nthis is not really a pdf", "corrupt or unreadable PDF"),
-])
+
+@pytest.mark.parametrize(
+    "name,data,reason",
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"   \n\n  ", "no text"),
+        ("binary.txt", b"abc\x00\x01\x02def", "binary data"),
+        ("latin1.txt", "Caf\xe9 cr\xe8me".encode("latin-1"), "not UTF-8"),
+        ("report.docx", b"PK\x03\x04", "unsupported file type"),
+        ("corrupt.pdf", b"%PDF-1.4\nthis is not really a pdf", "corrupt or unreadable PDF"),
+    ],
+)
 def test_bad_files_get_clear_errors(tmp_path, name, data, reason):
     with pytest.raises(IngestError) as e:
         load_document(write(tmp_path, name, data), flags=META)
@@ -103,7 +112,7 @@ def test_encrypted_pdf(tmp_path):
 
 def test_size_limit(tmp_path):
     p = write(tmp_path, "big.txt", "word " * 5000)
-    with pytest.raises(IngestError, match="the limit is 0.01 MB"):
+    with pytest.raises(IngestError, match=r"the limit is 0\.01 MB"):
         load_document(p, flags=META, max_mb=0.01)
 
 
@@ -116,14 +125,19 @@ def test_path_traversal_in_names_is_refused(name):
 
 # -- through the Assistant -------------------------------------------------------------------
 
+
 @pytest.fixture
 def fresh(small_corpus, tmp_path, embeddings):
-    return Assistant(Settings(home=tmp_path / "home", corpus_dir=small_corpus, encoder="st"), embeddings=embeddings)
+    return Assistant(
+        Settings(home=tmp_path / "home", corpus_dir=small_corpus, encoder="st"), embeddings=embeddings
+    )
 
 
 def test_batch_with_bad_files_ingests_the_good_ones(fresh, tmp_path):
     before = fresh.index.count()
-    good = write(tmp_path, "good.txt", "The Stalingrad Tractor Plant opened in 1930 and was designed by Kahn.")
+    good = write(
+        tmp_path, "good.txt", "The Stalingrad Tractor Plant opened in 1930 and was designed by Kahn."
+    )
     bad = [write(tmp_path, "empty.txt", b""), write(tmp_path, "bin.txt", b"\x00\x00")]
     report = fresh.add([bad[0], good, bad[1]], flags=META)
     assert report.added == ["user:good"] and {f for f, _ in report.errors} == {"empty.txt", "bin.txt"}
@@ -139,10 +153,15 @@ def test_all_bad_leaves_the_index_untouched(fresh, tmp_path):
 
 
 def test_second_essay_is_questioned_like_the_first_and_not_reviewed(fresh, tmp_path):
-    essay = write(tmp_path, "other-essay.txt",
-                  "The Other Essay\n\nThe Red Army received 900,000 trucks from America, which won the war.\n\n"
-                  "Magnitogorsk was built by Soviet engineers alone.")
-    report = fresh.add([essay], side="essay", flags={"title": "The Other Essay", "author": "C. Writer", "year": "2021"})
+    essay = write(
+        tmp_path,
+        "other-essay.txt",
+        "The Other Essay\n\nThe Red Army received 900,000 trucks from America, which won the war.\n\n"
+        "Magnitogorsk was built by Soviet engineers alone.",
+    )
+    report = fresh.add(
+        [essay], side="essay", flags={"title": "The Other Essay", "author": "C. Writer", "year": "2021"}
+    )
     assert report.added == ["user:other-essay"]
     a = fresh.ask("How many trucks did the Red Army receive from America?")
     assert a.essay[0].source == "user:other-essay" and "900,000" in a.essay[0].quote
@@ -162,7 +181,10 @@ def test_update_and_remove_leave_no_stale_chunks(fresh, tmp_path):
     assert fresh.remove("doc") and not fresh.remove("doc")
     assert not any(x.source == "user:doc" for x in fresh.index.passages.values())
     assert set(fresh.index._chroma_ids()) == set(fresh.index.passages)
-    assert fresh.index.lexical(["murmansk"], "literature", 3) == [] and fresh.index.lexical(["archangel"], "literature", 3) == []
+    assert (
+        fresh.index.lexical(["murmansk"], "literature", 3) == []
+        and fresh.index.lexical(["archangel"], "literature", 3) == []
+    )
     assert not list((fresh.documents_dir).glob("doc-*.json"))
 
 

@@ -1,5 +1,6 @@
 """Input limits at every edge (issue 15, failures 7 and the input items of 9): the Python API,
 the CLI and the web /ask handler give one clear message, never a traceback or {"error": null}."""
+
 import os
 import subprocess
 import sys
@@ -17,14 +18,19 @@ TRUCKS = "How many trucks did the United States deliver?"
 
 @pytest.fixture
 def fresh(small_corpus, tmp_path, embeddings):
-    return Assistant(Settings(home=tmp_path / "home", corpus_dir=small_corpus, encoder="st"), embeddings=embeddings)
+    return Assistant(
+        Settings(home=tmp_path / "home", corpus_dir=small_corpus, encoder="st"), embeddings=embeddings
+    )
 
 
 @pytest.fixture
 def bare(tmp_path, small_corpus, embeddings):
     """No index: the checks need none."""
-    return Assistant(Settings(home=tmp_path / "bare", corpus_dir=small_corpus, encoder="st"), embeddings=embeddings,
-                     auto_index=False)
+    return Assistant(
+        Settings(home=tmp_path / "bare", corpus_dir=small_corpus, encoder="st"),
+        embeddings=embeddings,
+        auto_index=False,
+    )
 
 
 def test_question_types_are_checked(bare):
@@ -47,23 +53,32 @@ def test_lone_surrogate_question_is_answered(fresh):
     assert not a.abstained and "427,284" in a.to_json()
 
 
-@pytest.mark.parametrize("history,expect", [
-    (None, []), ([], []), ("How many trucks?", ["How many trucks?"]),  # a plain string is one question
-    (("A?", " ", "B?"), ["A?", "B?"]), ((q for q in ["A?"]), ["A?"]),
-])
+@pytest.mark.parametrize(
+    "history,expect",
+    [
+        (None, []),
+        ([], []),
+        ("How many trucks?", ["How many trucks?"]),  # a plain string is one question
+        (("A?", " ", "B?"), ["A?", "B?"]),
+        ((q for q in ["A?"]), ["A?"]),
+    ],
+)
 def test_history_shapes(bare, history, expect):
     assert bare.check_history(history) == expect
 
 
-@pytest.mark.parametrize("history,match", [
-    ([1, 2], r"earlier question 1 must be text, not int"),
-    (["ok", None], r"earlier question 2 must be text, not NoneType"),
-    ({"q": "x"}, r"history must be a list of earlier questions, not dict"),
-    (42, r"history must be a list of earlier questions, not int"),
-    (["x" * 2001], r"earlier question 1 is 2,001 characters long; the limit is 2,000"),
-    (["q?"] * 21, r"21 earlier questions; the limit is 20"),
-    (["x" * 1500] * 15, r"22,500 characters of earlier questions; the limit is 20,000"),
-])
+@pytest.mark.parametrize(
+    "history,match",
+    [
+        ([1, 2], r"earlier question 1 must be text, not int"),
+        (["ok", None], r"earlier question 2 must be text, not NoneType"),
+        ({"q": "x"}, r"history must be a list of earlier questions, not dict"),
+        (42, r"history must be a list of earlier questions, not int"),
+        (["x" * 2001], r"earlier question 1 is 2,001 characters long; the limit is 2,000"),
+        (["q?"] * 21, r"21 earlier questions; the limit is 20"),
+        (["x" * 1500] * 15, r"22,500 characters of earlier questions; the limit is 20,000"),
+    ],
+)
 def test_history_limits(bare, history, match):
     with pytest.raises(QuestionError, match=match):
         bare.check_history(history)
@@ -85,11 +100,17 @@ def test_ask_stream_checks_history(fresh):
 
 # -- the CLI ---------------------------------------------------------------------------------
 
+
 def cli(fresh, *args):
-    env = dict(os.environ, RAG_HOME=str(fresh.settings.home), RAG_CORPUS_DIR=str(fresh.settings.corpus_dir),
-               RAG_ENCODER="st")
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], env=env, cwd=REPO, capture_output=True,
-                          timeout=300)
+    env = dict(
+        os.environ,
+        RAG_HOME=str(fresh.settings.home),
+        RAG_CORPUS_DIR=str(fresh.settings.corpus_dir),
+        RAG_ENCODER="st",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args], env=env, cwd=REPO, capture_output=True, timeout=300
+    )
 
 
 def test_cli_invalid_utf8_and_long_history(fresh):
@@ -104,6 +125,7 @@ def test_cli_invalid_utf8_and_long_history(fresh):
 
 
 # -- the web /ask handler --------------------------------------------------------------------
+
 
 def test_web_ask_handler_gives_clear_errors(fresh, tmp_path):
     import gradio as gr

@@ -1,4 +1,5 @@
 """Tokenizer and BM25: bm25s checked against a plain reference implementation."""
+
 import random
 from collections import Counter
 

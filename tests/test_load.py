@@ -3,6 +3,7 @@
 A benchmark, not a time assertion: it asserts zero errors and prints p50/p95 latency.
 The runner is eval/load_test.py (loaded by path), so the script and this test measure the same.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,8 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from .test_webapp import live_app  # noqa: F401 - the session app shared with the other web tests
 
 # gradio's own dataframe/queue code trips pandas 3 deprecations; not ours to fix.
 pytestmark = [

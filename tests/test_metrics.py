@@ -1,11 +1,22 @@
 """Every evaluation metric on tiny hand-made cases, checked against a reference calculation."""
+
 import math
 
 import numpy as np
 import pytest
 
-from eval.metrics import (accuracy, citation_scores, confusion, dcg, hit_at, ndcg_at, percentile,
-                          precision_recall, reciprocal_rank, supported)
+from eval.metrics import (
+    accuracy,
+    citation_scores,
+    confusion,
+    dcg,
+    hit_at,
+    ndcg_at,
+    percentile,
+    precision_recall,
+    reciprocal_rank,
+    supported,
+)
 
 
 def test_hit_and_mrr():
@@ -47,10 +58,12 @@ def test_citation_support_proxy():
     assert supported("427,284 trucks were delivered", passage)
     assert not supported("750,000 trucks were delivered", passage)  # a figure not in the passage
     assert not supported("Magnitogorsk was designed by McKee engineers", passage)  # terms missing
-    rec, prec = citation_scores([
-        ("427,284 trucks were delivered", [passage]),  # supported, citation relevant
-        ("750,000 trucks were delivered", [passage]),  # unsupported
-        ("trucks 427,284 and 12,575 tanks", [passage, "12,575 tanks were sent"]),  # needs both
-    ])
+    rec, prec = citation_scores(
+        [
+            ("427,284 trucks were delivered", [passage]),  # supported, citation relevant
+            ("750,000 trucks were delivered", [passage]),  # unsupported
+            ("trucks 427,284 and 12,575 tanks", [passage, "12,575 tanks were sent"]),  # needs both
+        ]
+    )
     assert rec == pytest.approx(2 / 3)
     assert prec == pytest.approx(3 / 4)

@@ -5,6 +5,7 @@ The children run without the offline variables that conftest and the Makefile se
 package itself must keep every library quiet (rag/__init__.py). onnxruntime's telemetry client
 resolves its host about 10 s after the first session, so each process stays up for 20 s.
 """
+
 import os
 import re
 import shutil
@@ -19,8 +20,15 @@ import pytest
 from .conftest import REPO
 
 pytestmark = pytest.mark.slow
-OFFLINE_VARS = ("ORT_DISABLE_TELEMETRY", "ANONYMIZED_TELEMETRY", "GRADIO_ANALYTICS_ENABLED", "HF_HUB_OFFLINE",
-                "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK")
+OFFLINE_VARS = (
+    "ORT_DISABLE_TELEMETRY",
+    "ANONYMIZED_TELEMETRY",
+    "GRADIO_ANALYTICS_ENABLED",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_HUB_DISABLE_TELEMETRY",
+    "DO_NOT_TRACK",
+)
 LINGER = 20.0
 
 
@@ -49,7 +57,11 @@ def outside_attempts(trace: str) -> list[str]:
             continue  # sendto on a connected socket names no address; its connect was checked
         for v4, v6 in ADDR_RE.findall(line):
             addr = v4 or v6
-            if not (addr.startswith("127.") or addr in {"::1", "::ffff:127.0.0.1"} or addr.startswith("::ffff:127.")):
+            if not (
+                addr.startswith("127.")
+                or addr in {"::1", "::ffff:127.0.0.1"}
+                or addr.startswith("::ffff:127.")
+            ):
                 bad.append(line.strip())
     return bad
 
@@ -62,9 +74,15 @@ def child_env(home, corpus):
 def traced(cmd, env, log, out):
     """strace and its tracee in a session of their own, output to a file (so an orphaned tracee
     can hold no pipe open); stop both with stop()."""
-    fh = open(out, "w")
-    return subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=connect,sendto", "-o", str(log), *cmd],
-                            env=env, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    fh = open(out, "w")  # noqa: SIM115 - the child owns it
+    return subprocess.Popen(
+        ["strace", "-f", "-qq", "-e", "trace=connect,sendto", "-o", str(log), *cmd],
+        env=env,
+        cwd=REPO,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop(proc) -> None:
@@ -81,12 +99,14 @@ def stop(proc) -> None:
 
 
 def test_outside_attempts_are_recognised():
-    trace = ('1 connect(8, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16) = 0\n'
-             '2 connect(3, {sa_family=AF_INET, sin_port=htons(7860), sin_addr=inet_addr("127.0.0.1")}, 16) = 0\n'
-             '3 connect(4, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1\n'
-             '4 connect(5, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), '
-             'inet_pton(AF_INET6, "2a01:111::1", &sin6_addr), sin6_scope_id=0}, 28) = -1\n')
-    assert [l.split()[0] for l in outside_attempts(trace)] == ["1", "4"]
+    trace = (
+        '1 connect(8, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16) = 0\n'
+        '2 connect(3, {sa_family=AF_INET, sin_port=htons(7860), sin_addr=inet_addr("127.0.0.1")}, 16) = 0\n'
+        '3 connect(4, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1\n'
+        "4 connect(5, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), "
+        'inet_pton(AF_INET6, "2a01:111::1", &sin6_addr), sin6_scope_id=0}, 28) = -1\n'
+    )
+    assert [ln.split()[0] for ln in outside_attempts(trace)] == ["1", "4"]
 
 
 PY_API = f"""
@@ -133,8 +153,9 @@ def test_indexing_a_question_and_the_web_app_stay_on_this_machine(small_corpus, 
             pytest.fail("the web app did not start")
         from gradio_client import Client
 
-        out = Client(url, verbose=False).predict("How many trucks did the United States deliver?", [],
-                                                 api_name="/ask")
+        out = Client(url, verbose=False).predict(
+            "How many trucks did the United States deliver?", [], api_name="/ask"
+        )
         assert out["abstained"] is False
         time.sleep(LINGER)
     finally:

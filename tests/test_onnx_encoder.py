@@ -1,6 +1,7 @@
 """The lean ONNX encoder: parity with sentence-transformers, factory fallback, no torch on the
 query path, and an export that is atomic and idempotent. Uses the real packaged model; the
 export runs once per module (about 10 s)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-               "TOKENIZERS_PARALLELISM": "false"}.items():
+for _k, _v in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
     os.environ.setdefault(_k, _v)
 
 pytest.importorskip("onnxruntime")
@@ -31,9 +36,50 @@ REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "transformers", "sentence_transformers")
 
 LONG = " ".join(
-    "The Lend-Lease Act of March 1941 allowed the United States to supply the Allies with war "
-    "materiel; by 1945 deliveries to the Soviet Union included trucks, locomotives, aviation fuel "
-    "and canned meat, whose importance historians still weigh against Soviet production.".split() * 8)
+    [
+        "The",
+        "Lend-Lease",
+        "Act",
+        "of",
+        "March",
+        "1941",
+        "allowed",
+        "the",
+        "United",
+        "States",
+        "to",
+        "supply",
+        "the",
+        "Allies",
+        "with",
+        "war",
+        "materiel;",
+        "by",
+        "1945",
+        "deliveries",
+        "to",
+        "the",
+        "Soviet",
+        "Union",
+        "included",
+        "trucks,",
+        "locomotives,",
+        "aviation",
+        "fuel",
+        "and",
+        "canned",
+        "meat,",
+        "whose",
+        "importance",
+        "historians",
+        "still",
+        "weigh",
+        "against",
+        "Soviet",
+        "production.",
+    ]
+    * 8
+)
 SENTENCES = [
     "hello",
     "Why?",
@@ -93,8 +139,7 @@ def onnx_emb(home):
 
 def _copy_home(src_home: Path, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(oe.onnx_dir(src_home), oe.onnx_dir(dest),
-                    ignore=shutil.ignore_patterns(oe.INT8_FILE))
+    shutil.copytree(oe.onnx_dir(src_home), oe.onnx_dir(dest), ignore=shutil.ignore_patterns(oe.INT8_FILE))
     return dest
 
 
@@ -290,8 +335,9 @@ def test_query_path_never_imports_torch(home):
         print(json.dumps({{"dim": len(v), "backend": e.backend, "dim2": len(w), "heavy": heavy}}))
     """)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
-                         text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out == {"dim": DIM, "backend": "onnx", "dim2": DIM, "heavy": []}

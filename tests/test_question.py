@@ -1,52 +1,64 @@
 """Question analysis on hand-built inputs: language, intent, parts, premise, names, follow-ups."""
+
 import pytest
 
 from rag.followup import resolve_history
 from rag.question import Lexicon, analyze, detect_intent, detect_language, find_premise, split_parts
 
-LEXICON = Lexicon.build([
-    "Komsomolsk-na-Amure was built by Gulag prisoners. Stalin and Molotov met. John Mosier wrote Deathride.",
-    "Magnitogorsk was designed by McKee. The Five-Year Plan began. Uralvagonzavod and Chelyabinsk built tanks.",
-    "Inconvenient History is a journal. Roosevelt spoke in Berlin. The Marshall of the court had a plan.",
-])
+LEXICON = Lexicon.build(
+    [
+        "Komsomolsk-na-Amure was built by Gulag prisoners. Stalin and Molotov met. John Mosier wrote Deathride.",
+        "Magnitogorsk was designed by McKee. The Five-Year Plan began. Uralvagonzavod and Chelyabinsk built tanks.",
+        "Inconvenient History is a journal. Roosevelt spoke in Berlin. The Marshall of the court had a plan.",
+    ]
+)
 
 
-@pytest.mark.parametrize("text,lang", [
-    ("Wie viele Lastwagen schickten die USA an die Sowjetunion?", "de"),
-    ("War Roosevelt wirklich ein Freund Stalins?", "de"),
-    ("¿Cuántas personas pasaron por el Gulag?", "es"),
-    ("Qui a conçu Magnitogorsk ?", "fr"),
-    ("Когда начался второй пятилетний план?", "ru"),
-    ("מי כתב את המאמר?", "he"),
-    ("what was komsomolsk", "en"),
-    ("How many trucks did the US send?", "en"),
-    ("Did Stalin plan to attack Germany in 1941?", "en"),
-])
+@pytest.mark.parametrize(
+    "text,lang",
+    [
+        ("Wie viele Lastwagen schickten die USA an die Sowjetunion?", "de"),
+        ("War Roosevelt wirklich ein Freund Stalins?", "de"),
+        ("¿Cuántas personas pasaron por el Gulag?", "es"),
+        ("Qui a conçu Magnitogorsk ?", "fr"),
+        ("Когда начался второй пятилетний план?", "ru"),
+        ("מי כתב את המאמר?", "he"),
+        ("what was komsomolsk", "en"),
+        ("How many trucks did the US send?", "en"),
+        ("Did Stalin plan to attack Germany in 1941?", "en"),
+    ],
+)
 def test_language(text, lang):
     assert detect_language(text) == lang
 
 
-@pytest.mark.parametrize("text,intent", [
-    ("What is this essay about?", "overview"),
-    ("give me the gist", "overview"),
-    ("What are the biggest errors in the essay?", "right-wrong"),
-    ("Is any of it accurate?", "right-wrong"),
-    ("Which claims in the Roosevelt section are contradicted?", "right-wrong"),
-    ("Is Inconvenient History a reliable source?", "source"),
-    ("whos john wear", "source"),
-    ("Is this article antisemitic?", "source"),
-    ("Compare the essay's truck and tank figures", "compare"),
-    ("How many trucks did the Allies send?", "claim"),
-])
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("What is this essay about?", "overview"),
+        ("give me the gist", "overview"),
+        ("What are the biggest errors in the essay?", "right-wrong"),
+        ("Is any of it accurate?", "right-wrong"),
+        ("Which claims in the Roosevelt section are contradicted?", "right-wrong"),
+        ("Is Inconvenient History a reliable source?", "source"),
+        ("whos john wear", "source"),
+        ("Is this article antisemitic?", "source"),
+        ("Compare the essay's truck and tank figures", "compare"),
+        ("How many trucks did the Allies send?", "claim"),
+    ],
+)
 def test_intent(text, intent):
     assert detect_intent(text) == intent
 
 
 def test_multi_part_questions_split_into_sub_questions():
     assert split_parts("When did the second five year plan start and who built magnitogorsk?") == (
-        "When did the second five year plan start", "who built magnitogorsk")
+        "When did the second five year plan start",
+        "who built magnitogorsk",
+    )
     assert split_parts("How many trucks and jeeps did the Allies send?") == (
-        "How many trucks and jeeps did the Allies send?",)  # "and" inside a noun phrase does not split
+        "How many trucks and jeeps did the Allies send?",
+    )  # "and" inside a noun phrase does not split
 
 
 def test_premises_asserted_figures_and_cues():
@@ -75,19 +87,36 @@ def test_unknown_names_mark_near_domain_questions():
     assert LEXICON.unknown("Who designed Magnitogorsk?") == ()
 
 
-@pytest.mark.parametrize("q,history,expected", [
-    ("And how many tanks did they send?", ["How many trucks and jeeps did the Allies send to the Soviet Union?"],
-     "And how many tanks did they send? (Allies send Soviet Union)"),
-    ("And aircraft?", ["How many trucks and jeeps did the Allies send to the Soviet Union?", "and tanks?"],
-     "And aircraft? (Allies send Soviet Union)"),  # the subject carries over two turns
-    ("and tanks?", ["how much lend lease did the soviets get", "how many trucks was that"],
-     "and tanks? (lend lease soviets get)"),  # a subject focus is kept; only a counted kind is swapped
-    ("what about him?", ["Who is John Mosier?"], "what about him? (John Mosier)"),
-    ("so was he right?", ["What did Suvorov argue about Stalin?", "what sources does he use?"],
-     "so was he right? (Suvorov argue Stalin sources use)"),  # later follow-ups add their words
-])
+@pytest.mark.parametrize(
+    "q,history,expected",
+    [
+        (
+            "And how many tanks did they send?",
+            ["How many trucks and jeeps did the Allies send to the Soviet Union?"],
+            "And how many tanks did they send? (Allies send Soviet Union)",
+        ),
+        (
+            "And aircraft?",
+            ["How many trucks and jeeps did the Allies send to the Soviet Union?", "and tanks?"],
+            "And aircraft? (Allies send Soviet Union)",
+        ),  # the subject carries over two turns
+        (
+            "and tanks?",
+            ["how much lend lease did the soviets get", "how many trucks was that"],
+            "and tanks? (lend lease soviets get)",
+        ),  # a subject focus is kept; only a counted kind is swapped
+        ("what about him?", ["Who is John Mosier?"], "what about him? (John Mosier)"),
+        (
+            "so was he right?",
+            ["What did Suvorov argue about Stalin?", "what sources does he use?"],
+            "so was he right? (Suvorov argue Stalin sources use)",
+        ),  # later follow-ups add their words
+    ],
+)
 def test_follow_ups_resolve_against_the_whole_history(q, history, expected):
-    names = frozenset({"allies", "soviet", "soviets", "mosier", "suvorov", "stalin", "uralvagonzavod", "chelyabinsk"})
+    names = frozenset(
+        {"allies", "soviet", "soviets", "mosier", "suvorov", "stalin", "uralvagonzavod", "chelyabinsk"}
+    )
     assert resolve_history(q, history, names) == (expected, True)
 
 
@@ -99,7 +128,9 @@ def test_a_follow_up_that_names_a_new_place_replaces_the_old_one():
 
 def test_analyze_puts_it_together():
     q = analyze("wat did stallin build at magnitagorsk and who designed it?", [], LEXICON)
-    assert q.language == "en" and len(q.parts) == 2 and "stalin" in q.resolved and "magnitogorsk" in q.resolved
+    assert (
+        q.language == "en" and len(q.parts) == 2 and "stalin" in q.resolved and "magnitogorsk" in q.resolved
+    )
     assert q.entities[:2] == ("stalin", "magnitogorsk")
     de = analyze("Wie viele Lastwagen schickten die USA?", [], LEXICON)
     assert de.language == "de" and de.premise is None and de.parts == (de.text,)

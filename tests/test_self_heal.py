@@ -1,6 +1,7 @@
 """Self-healing index (issue 15, failure 4): a damaged manifest or passage store is detected on
 open and rebuilt from the bundled corpus plus the stored user documents; `rag index --check`
 reports the state. Each case damages a committed index with one user document in it."""
+
 import json
 import os
 import subprocess
@@ -27,7 +28,9 @@ def indexed(small_corpus, tmp_path, embeddings):
     home = tmp_path / "home"
     a = make(small_corpus, home, embeddings)
     doc = tmp_path / "tractor.txt"
-    doc.write_text("The Stalingrad Tractor Plant opened in 1930 and was designed by Albert Kahn.", encoding="utf-8")
+    doc.write_text(
+        "The Stalingrad Tractor Plant opened in 1930 and was designed by Albert Kahn.", encoding="utf-8"
+    )
     assert a.add([doc], flags=META).added == ["user:tractor"]
     return a
 
@@ -43,7 +46,9 @@ DAMAGE = {
     "list manifest": lambda h: (h / MANIFEST).write_text("[]"),
     "deleted manifest": lambda h: (h / MANIFEST).unlink(),
     "truncated store": lambda h: store_of(h).write_text(store_of(h).read_text()[:-150]),
-    "store cut at a line": lambda h: store_of(h).write_text("".join(store_of(h).read_text().splitlines(True)[:-3])),
+    "store cut at a line": lambda h: store_of(h).write_text(
+        "".join(store_of(h).read_text().splitlines(True)[:-3])
+    ),
     "deleted store": lambda h: store_of(h).unlink(),
 }
 
@@ -70,8 +75,14 @@ def test_previous_manifest_is_kept(indexed, tmp_path):
 
 def cli(home, corpus, *args):
     env = dict(os.environ, RAG_HOME=str(home), RAG_CORPUS_DIR=str(corpus), RAG_ENCODER="st")
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_index_check_reports_and_index_repairs(indexed, small_corpus):
@@ -80,7 +91,9 @@ def test_index_check_reports_and_index_repairs(indexed, small_corpus):
     assert ok.returncode == 0 and "index is healthy" in ok.stdout, ok.stdout + ok.stderr
     (home / MANIFEST).write_text("null")
     bad = cli(home, small_corpus, "index", "--check")
-    assert bad.returncode == 1 and "manifest.json" in bad.stdout and "Traceback" not in bad.stderr, bad.stdout + bad.stderr
+    assert bad.returncode == 1 and "manifest.json" in bad.stdout and "Traceback" not in bad.stderr, (
+        bad.stdout + bad.stderr
+    )
     fixed = cli(home, small_corpus, "index")
     assert fixed.returncode == 0 and "repaired" in fixed.stdout + fixed.stderr, fixed.stdout + fixed.stderr
     assert cli(home, small_corpus, "index", "--check").returncode == 0

@@ -1,4 +1,5 @@
 """LLM synthesis streamed into the chat: drafts first, the verified comparison replaces them."""
+
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
@@ -6,8 +7,10 @@ from rag import Assistant
 from rag.settings import Settings
 
 TRUCKS = "How many trucks and jeeps did the Allies send to the Soviet Union?"
-REPLY = ("The essay gives “the 750,000 trucks and jeeps given to the Red Army by the United States and Great "
-         "Britain” [E1]. U.S. records show 427,284 trucks [L1]. The essay is 322,716 trucks too high [L1].")
+REPLY = (
+    "The essay gives “the 750,000 trucks and jeeps given to the Red Army by the United States and Great "
+    "Britain” [E1]. U.S. records show 427,284 trucks [L1]. The essay is 322,716 trucks too high [L1]."
+)
 
 
 def fake():
@@ -17,8 +20,11 @@ def fake():
 @pytest.fixture
 def llm_assistant(assistant, embeddings):
     s = assistant.settings
-    return Assistant(Settings(home=s.home, corpus_dir=s.corpus_dir, encoder=s.encoder), embeddings=embeddings,
-                     chat_model=fake())
+    return Assistant(
+        Settings(home=s.home, corpus_dir=s.corpus_dir, encoder=s.encoder),
+        embeddings=embeddings,
+        chat_model=fake(),
+    )
 
 
 def test_ask_stream_yields_extractive_then_drafts_then_verified(llm_assistant):

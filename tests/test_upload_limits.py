@@ -1,5 +1,4 @@
 """Web uploads (issue 15, item 9): the server enforces RAG_MAX_FILE_MB and removes temp uploads."""
-import pytest
 
 
 def test_launch_sets_the_upload_limit(monkeypatch):

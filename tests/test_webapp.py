@@ -1,22 +1,25 @@
 """The Gradio web app: the /ask API through gradio_client, the HTML rendering, and injection safety.
 
 One Assistant (conftest's ``assistant``) and one launched app serve the whole session; the
-browser and load tests import ``live_app`` from here so they share the same server.
+browser and load tests share the same server through conftest (fixtures in tests/live.py).
 """
+
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import socket
-import textwrap
-import threading
 from pathlib import Path
 
 import pytest
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-               "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
+from .live import CORPUS_DIR, IMAGE, INJECTION_Q, LINK, REPO, SCRIPT, TRUCKS_Q, assert_inert
+
+for _k, _v in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
     os.environ.setdefault(_k, _v)
 
 # gradio's own dataframe/queue code trips pandas 3 deprecations; not ours to fix.
@@ -24,152 +27,10 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:.*no_silent_downcasting"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
-REPO = Path(__file__).resolve().parent.parent
-CORPUS_DIR = REPO / "corpus"
-TRUCKS_Q = "How many trucks and jeeps did the Allies send to the Soviet Union?"
-INJECTION_Q = "How many Lend-Lease trucks were delivered to the Soviet Union?"
-SCRIPT = "<script>alert(1)</script>"
-IMAGE = "![x](http://evil.example/x.png)"
-LINK = "[click](javascript:alert(1))"
-
-# -- session singletons shared by test_webapp, test_browser and test_load -----------------------
-# Each module that imports a fixture gets its own fixture instance, so the objects themselves
-# live here once, reference-counted, and are closed when the last user is torn down.
-_SHARED: dict[str, dict] = {}
-_LOCK = threading.Lock()
-
-
-def _acquire(key: str, factory, closer=None):
-    with _LOCK:
-        slot = _SHARED.get(key)
-        if slot is None:
-            slot = _SHARED[key] = {"value": factory(), "n": 0, "close": closer}
-        slot["n"] += 1
-        return slot["value"]
-
-
-def _release(key: str) -> None:
-    with _LOCK:
-        slot = _SHARED.get(key)
-        if slot is None:
-            return
-        slot["n"] -= 1
-        if slot["n"] <= 0:
-            _SHARED.pop(key)
-            if slot["close"]:
-                slot["close"](slot["value"])
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _shared_embeddings(request):
-    try:
-        return request.getfixturevalue("embeddings")
-    except pytest.FixtureLookupError:  # pragma: no cover - conftest always provides it today
-        return None
-
-
-def _shared_assistant(request):
-    """conftest's session ``assistant`` (the bundled corpus, indexed once); else our own."""
-    try:
-        return request.getfixturevalue("assistant")
-    except pytest.FixtureLookupError:  # pragma: no cover
-        from rag import Assistant
-        from rag.settings import Settings
-
-        home = request.getfixturevalue("tmp_path_factory").mktemp("webapp-home")
-        return Assistant(Settings(home=home, corpus_dir=CORPUS_DIR, encoder="st"))
-
-
-class LiveApp:
-    def __init__(self, assistant, export_dir: Path):
-        from rag.webapp import build_app
-
-        self.assistant = assistant
-        self.demo = build_app(assistant, export_dir=export_dir)
-        self.port = free_port()
-        self.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=self.port, quiet=True)
-        self.url = f"http://127.0.0.1:{self.port}/"
-
-    def close(self) -> None:
-        self.demo.close(verbose=False)
-
-
-@pytest.fixture(scope="session")
-def live_app(request, tmp_path_factory):
-    """The web app over the shared Assistant, on a free loopback port, for the whole session."""
-    def make():
-        assistant = _shared_assistant(request)
-        assistant.ask(TRUCKS_Q)  # warm the claim vectors before any timed request
-        return LiveApp(assistant, tmp_path_factory.mktemp("webapp-export"))
-
-    app = _acquire("live_app", make, LiveApp.close)
-    yield app
-    _release("live_app")
-
-
-def write_injection_corpus(root: Path) -> Path:
-    """The real essay and bibliography, no claims, and ONE digest whose text carries payloads."""
-    (root / "essay").mkdir(parents=True)
-    (root / "references").mkdir()
-    (root / "sources").mkdir()
-    shutil.copy(CORPUS_DIR / "essay" / "poison-partners.txt", root / "essay" / "poison-partners.txt")
-    shutil.copy(CORPUS_DIR / "bibliography.yaml", root / "bibliography.yaml")
-    (root / "claims.yaml").write_text("[]\n", encoding="utf-8")
-    text = textwrap.dedent(f"""\
-        ---
-        id: injection-trucks
-        title: 'Lend-Lease trucks <img src=x onerror=alert(2)> to the USSR'
-        kind: digest
-        topics: [lend-lease, trucks]
-        works: [deane1947]
-        ---
-
-        *This digest is a summary, written for the Counterpoint project, of the works listed below.*
-
-        ## Lend-Lease trucks delivered to the Soviet Union <b onmouseover=alert(3)>bold</b>
-
-        How many Lend-Lease trucks were delivered to the Soviet Union? U.S. records show 427,284 trucks delivered to the Soviet Union between 1941 and 1945 {SCRIPT} according to Deane. The Lend-Lease trucks are pictured in {IMAGE} and the delivery records can be read at {LINK} for the Soviet Union trucks.
-
-        Sources: [@deane1947, p. 93]
-        """)
-    (root / "references" / "injection-trucks.md").write_text(text, encoding="utf-8")
-    return root
-
-
-@pytest.fixture(scope="session")
-def injection_assistant(request, tmp_path_factory):
-    """An Assistant over the tiny corpus with the hostile digest (its own home)."""
-    def make():
-        from rag import Assistant
-        from rag.settings import Settings
-
-        root = write_injection_corpus(tmp_path_factory.mktemp("inj") / "corpus")
-        home = tmp_path_factory.mktemp("inj-home")
-        return Assistant(Settings(home=home, corpus_dir=root, encoder="st"),
-                         embeddings=_shared_embeddings(request))
-
-    a = _acquire("injection_assistant", make)
-    yield a
-    _release("injection_assistant")
-
-
-def assert_inert(html_text: str) -> None:
-    low = html_text.lower()
-    assert "<script" not in low
-    assert "<img" not in low
-    assert not re.search(r"<[a-z]+[^>]*\son\w+\s*=", low), "an event-handler attribute survived"
-    assert not re.search(r"""href\s*=\s*["']?\s*javascript:""", low)
-    assert not re.search(r"""src\s*=\s*["']?\s*http://evil""", low)
-    for href in re.findall(r"""href\s*=\s*["']([^"']*)["']""", low):
-        assert href.startswith("#"), f"unexpected link {href!r}"
 
 
 # -- the /ask API through gradio_client ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def client(live_app):
@@ -239,6 +100,7 @@ def test_claim_exports(live_app, tmp_path):
 
 # -- HTML rendering ---------------------------------------------------------------------------
 
+
 def test_answer_html_two_columns_badge_details_figures(live_app):
     from rag.webapp import ESSAY_HEADER, LITERATURE_HEADER, PROVENANCE_LABEL, esc, render_answer_html
 
@@ -301,12 +163,18 @@ def test_sources_and_about(live_app):
     assert out.index("src-john-wear") < out.index('id="src-h-cited"') < out.index("src-suvorov-chief-culprit")
     assert "Reference works" in out and "The Strange Alliance" in out
     assert_inert(out)
-    for phrase in ("Hybrid retrieval per side", "verified by code", "Reviewed verdicts", "No network",
-                   "Not covered"):
+    for phrase in (
+        "Hybrid retrieval per side",
+        "verified by code",
+        "Reviewed verdicts",
+        "No network",
+        "Not covered",
+    ):
         assert phrase in ABOUT_HTML
 
 
 # -- injection --------------------------------------------------------------------------------
+
 
 def test_injection_renders_inert(injection_assistant):
     from rag.webapp import render_answer_html, render_sources
@@ -324,6 +192,7 @@ def test_injection_renders_inert(injection_assistant):
 
 
 # -- command line -----------------------------------------------------------------------------
+
 
 def test_main_flags_and_exposure_warning(monkeypatch, capsys):
     import rag.webapp as webapp
