@@ -141,7 +141,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from eval.run import main as eval_main
+    from .evaluation.run import main as eval_main
 
     return eval_main(args.rest)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .figures import extract
 from .lexical import tokenize
+from .numbers import NUMBER_TOKEN_RE as NUMBER_RE
 from .sentences import sentence_spans, strip_markers
 
 ANAPHOR_RE = re.compile(
@@ -23,7 +24,6 @@ ANAPHOR_RE = re.compile(
     r"The (?:plant|factory|city|figure|report|book|author|claim|estimate|number)s?|"
     r"Both|Neither|Here|There|Then|So|But|However|Yet)\b"
 )
-NUMBER_RE = re.compile(r"\d[\d,.]*\d|\d")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import FigureComparison
+from .numbers import NUMBER, YEAR_RE, parse_number
 
 KINDS: dict[str, tuple[str, ...]] = {
     "trucks": ("truck", "trucks", "jeep", "jeeps", "vehicle", "vehicles", "studebaker", "studebakers"),
@@ -28,7 +29,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "dollars": ("$", "dollars"),
 }
 WORD_KIND = {w: k for k, ws in KINDS.items() for w in ws}
-NUM = r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?"
+NUM = NUMBER
 FIG_RE = re.compile(
     rf"(?P<dollar>\$)?(?<![\w,.])(?P<num>{NUM})(?:\s*(?:–|-|to)\s*(?P<num2>{NUM}))?"
     rf"(?P<scale>\s*(?:million|billion|thousand))?(?P<pct>\s*(?:%|percent|per cent))?"
@@ -45,7 +46,7 @@ class Quantity:
 
 
 def _value(num: str, scale: str | None) -> float:
-    v = float(num.replace(",", ""))
+    v = float(parse_number(num) or 0)
     mult = {"million": 1e6, "billion": 1e9, "thousand": 1e3}
     return v * mult.get((scale or "").strip(), 1)
 
@@ -67,7 +68,7 @@ def _extract(text: str) -> tuple[Quantity, ...]:
             kind = "dollars"
         elif m.group("pct"):
             kind = "percent"
-        elif re.fullmatch(r"1[89]\d\d|20\d\d", num) and not m.group("num2") and not scale:
+        elif YEAR_RE.fullmatch(num) and not m.group("num2") and not scale:
             kind = "year"  # "between 1929 and Stalin's death in 1953": a date, not a death toll
         else:
             after = text[m.end() : m.end() + 60]
@@ -75,7 +76,7 @@ def _extract(text: str) -> tuple[Quantity, ...]:
             found = [WORD_KIND[w.lower()] for w in words if w.lower() in WORD_KIND]
             # "1.5–1.7 million people died": a head count that died is a death toll
             kind = "deaths" if "deaths" in found[:2] else (found[0] if found else "")
-            if not kind and re.fullmatch(r"1[89]\d\d|20\d\d", num) and not m.group("num2"):
+            if not kind and YEAR_RE.fullmatch(num) and not m.group("num2"):
                 kind = "year"
         if kind:
             out.append(Quantity(kind, shown, _value(num, scale), m.start()))

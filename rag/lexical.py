@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from .numbers import NUMBER_TOKEN_RE
+
 STOPWORDS = frozenset(
     [
         "a",
@@ -154,7 +156,7 @@ STOPWORDS = frozenset(
     ]
 )
 
-_TOKEN_RE = re.compile(r"\d[\d,.]*\d|\d|[a-z]+")
+_TOKEN_RE = re.compile(NUMBER_TOKEN_RE.pattern + r"|[a-z]+")
 
 try:  # optional dependency: degrade to no stemming
     import Stemmer  # type: ignore

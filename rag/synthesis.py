@@ -24,12 +24,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from .markers import BARE_MARKER_RE, MARKER_RE, QUOTED_MARKER_RE
 from .models import VERDICT_LABELS, Answer, Passage
+from .numbers import Key, available, unsupported
 from .sentences import sentence_spans
 from .verify import problems
 
@@ -106,7 +107,6 @@ _GROUP_RE = re.compile(r"[\[(]\s*([ELel]\d+(?:\s*(?:,|;|&|and)\s*[ELel]\d+)*)\s*
 _MARKERS_AFTER_PUNCT_RE = re.compile(
     r"([.!?…])((?:[ \t]*\n?[ \t]*\[(?:[EL]\d+|\d+)\])+)(?=\s*(?:$|[^\sa-z]))"
 )
-_MARKER_RE = re.compile(r"^[EL]\d+$")
 _BULLET_RE = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)]|#{1,6})[ \t]+", re.M)
 _THINK_RE = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 _INSTRUCTION_RE = re.compile(
@@ -117,130 +117,13 @@ _INSTRUCTION_RE = re.compile(
     re.I,
 )
 
-_NUM = r"\d{1,3}(?:[,\u00a0\u2009\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_FIGURE_RE = re.compile(
-    rf"(?<![\w.,])(?P<a>{_NUM})"
-    rf"(?:\s*(?P<conn>[–—‒\-/]|to|and)\s*(?P<b>{_NUM}))?"
-    r"(?:\s*(?P<unit>%|(?:per\s?cent|percent|thousand|million|billion|trillion|bn)\b))?",
-    re.I,
-)
-_SCALE = {
-    "thousand": Decimal(10) ** 3,
-    "million": Decimal(10) ** 6,
-    "bn": Decimal(10) ** 9,
-    "billion": Decimal(10) ** 9,
-    "trillion": Decimal(10) ** 12,
-}
-_WORDS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
-_WORDS.update(
-    {
-        "thirty": 30,
-        "forty": 40,
-        "fifty": 50,
-        "sixty": 60,
-        "seventy": 70,
-        "eighty": 80,
-        "ninety": 90,
-        "hundred": 100,
-        "a": 1,
-    }
-)
-_WORD_SCALE_RE = re.compile(
-    r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\s+(thousand|million|billion|trillion)\b",
-    re.I,
-)
 _CURLY_QUOTE_RE = re.compile(r"“([^“”]+)”")
 _STRAIGHT_QUOTE_RE = re.compile(r'"([^"\n]+)"')
-_FOOTNOTE_REF_RE = re.compile(r"\[\d+\]")
 
 
-def _dec(s: str) -> Decimal | None:
-    try:
-        return Decimal(re.sub(r"[,\u00a0\u2009\u202f]", "", s))
-    except InvalidOperation:
-        return None
-
-
-def _unit(raw: str | None) -> str:
-    u = (raw or "").lower().replace(" ", "")
-    return "%" if u in {"%", "percent"} else u
-
-
-def figures(text: str) -> list[tuple[str, tuple[tuple[str, Decimal], ...]]]:
-    """[(as written, keys)] for every figure in ``text``; a figure is supported if one key is shared.
-
-    Keys normalise thousands separators, dashes (``1931–33`` yields 1931 and 1933), scales
-    (``5.5 million`` = 5,500,000) and percentages; number words are read before a scale (``three million``).
-    """
-    text = _WORD_SCALE_RE.sub(lambda m: f"{_WORDS[m.group(1).lower()]} {m.group(2)}", text)
-    out: list[tuple[str, tuple[tuple[str, Decimal], ...]]] = []
-    for m in _FIGURE_RE.finditer(text):
-        unit = _unit(m.group("unit"))
-        conn = (m.group("conn") or "").lower()
-        values: list[tuple[str, Decimal]] = []
-        for name in ("a", "b"):
-            raw = m.group(name)
-            if raw is None:
-                continue
-            v = _dec(raw)
-            if v is None:
-                continue
-            if name == "b" and conn in "–—‒-/" and len(raw) == 2 and len(m.group("a")) == 4:
-                a = int(m.group("a"))  # 1931–33 -> 1933
-                full = a - a % 100 + int(raw)
-                if full > a:
-                    values.append((raw, Decimal(full)))
-                    continue
-            values.append((raw, v))
-        for raw, v in values:
-            if unit == "%":
-                keys = (("%", v),)
-            elif unit in _SCALE:
-                keys = (("n", v * _SCALE[unit]),)
-            else:
-                keys = (("n", v),)
-            u = m.group("unit") or ""
-            out.append((raw + (u if u == "%" else f" {u}" if u else ""), keys))
-    return out
-
-
-def _available(p: Passage) -> set[tuple[str, Decimal]]:
-    """Every key a passage supports: its figures as written, their scaled values, and bare numbers."""
-    text = _FOOTNOTE_REF_RE.sub(" ", p.text) + "\n" + p.title + "\n" + p.locator
-    keys: set[tuple[str, Decimal]] = set()
-    for raw, ks in figures(text):
-        keys.update(ks)
-        v = _dec(raw.split()[0])
-        if v is not None:
-            keys.add(("n", v))  # "5.5" in a sentence is supported by "5.5 million"
-    return keys
+def _available(p: Passage) -> set[Key]:
+    """Every key a passage supports (its text, title and locator): see ``numbers.available``."""
+    return available(p.text + "\n" + p.title + "\n" + p.locator)
 
 
 def _clean(sentence: str) -> str:
@@ -280,13 +163,13 @@ def _check_sentence(
         tok = m.group(1).strip()
         if tok in by_marker:
             return f"[{tok}]"
-        if _MARKER_RE.match(tok) or tok.isdigit():
+        if BARE_MARKER_RE.match(tok) or tok.isdigit():
             notes.append(f"stripped [{tok}]: no passage of this answer has that marker")
             return ""
         return m.group(0)
 
     s = _clean(_BRACKET_RE.sub(fix, sentence))
-    cited = [m for m in re.findall(r"\[([EL]\d+)\]", s) if m in by_marker]
+    cited = [m for m in MARKER_RE.findall(s) if m in by_marker]
     body = _clean(_BRACKET_RE.sub(" ", s))
     if not re.search(r"\w", body):
         return s, "", notes  # only markers or punctuation: nothing to keep or count
@@ -309,20 +192,12 @@ def _check_sentence(
     for m in QUOTED_MARKER_RE.finditer(s):  # what verify checks: “…” [M] must be in passage M itself
         if m.group(1) not in by_marker[m.group(2)].text:
             return s, f"quotation “{_short(m.group(1), 60)}” is not verbatim in [{m.group(2)}]", notes
-    have: set = set()
+    have: set[Key] = set()
     for p in passages:
         have |= avail(p.marker)
-    for raw, keys in figures(body):
-        if not any(k in have for k in keys):
-            return (
-                s,
-                f"figure {raw!r} does not occur in " + " ".join(f"[{p.marker}]" for p in passages),
-                notes,
-            )
+    for raw in unsupported(body, have)[:1]:
+        return s, f"figure {raw!r} does not occur in " + " ".join(f"[{p.marker}]" for p in passages), notes
     return s, None, notes
-
-
-QUOTED_MARKER_RE = re.compile(r"“([^“”]+)”\s*\[([EL]\d+)\]")
 
 
 def postprocess(text: str, answer: Answer) -> tuple[str, int, list[str]]:

@@ -6,7 +6,7 @@ The held-out split is never used here or anywhere in tuning.
 
 import pytest
 
-from eval.run import evaluate
+from rag.evaluation.run import evaluate
 
 FLOORS = {
     "essay_hit@1": 0.80,

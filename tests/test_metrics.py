@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from eval.metrics import (
+from rag.evaluation.metrics import (
     accuracy,
     citation_scores,
     confusion,

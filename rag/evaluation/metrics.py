@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from ..numbers import supported as figures_supported
+
 
 def hit_at(rel: Sequence[bool], k: int) -> float:
     return 1.0 if any(rel[:k]) else 0.0
@@ -67,7 +69,6 @@ def accuracy(pairs: Sequence[tuple[str, str]]) -> float:
     return mean(1.0 if g == p else 0.0 for g, p in pairs)
 
 
-NUM_RE = re.compile(r"\d[\d,.]*\d|\d")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 STOP = {
     "that",
@@ -93,10 +94,6 @@ STOP = {
 }
 
 
-def figures_in(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in NUM_RE.findall(text)}
-
-
 def key_terms(text: str) -> set[str]:
     return {w.lower() for w in WORD_RE.findall(text) if w.lower() not in STOP}
 
@@ -104,12 +101,12 @@ def key_terms(text: str) -> set[str]:
 def supported(statement: str, passage_text: str, min_terms: float = 0.5) -> bool:
     """Deterministic stand-in for an NLI entailment check (ALCE's citation recall).
 
-    A cited passage supports a statement when it contains every figure of the statement and at
-    least ``min_terms`` of its key terms (words of four letters or more, minus boilerplate).
+    A cited passage supports a statement when it gives every figure of the statement (by value,
+    the rule the synthesis checks enforce: ``rag.numbers.supported``) and at least ``min_terms``
+    of its key terms (words of four letters or more, minus boilerplate).
     Limits: it cannot see negation, paraphrase or the direction of a comparison.
     """
-    figs = figures_in(statement)
-    if figs - figures_in(passage_text):
+    if not figures_supported(statement, [passage_text]):
         return False
     terms = key_terms(statement)
     if not terms:

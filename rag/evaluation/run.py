@@ -1,4 +1,4 @@
-"""`rag eval` / `python -m eval`: Counterpoint against two baselines on the gold set, one run.
+"""`rag eval` / `python -m rag.evaluation`: Counterpoint against two baselines on the gold set, one run.
 
 Systems, all on the same questions, model and corpus:
 - bm25: the Counterpoint pipeline with BM25-only retrieval (per side);
@@ -20,10 +20,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-
-from eval.metrics import (  # noqa: E402
+from ..markers import MARKER_RE
+from ..settings import REPO_ROOT
+from .metrics import (
     accuracy,
     citation_scores,
     confusion,
@@ -35,6 +34,7 @@ from eval.metrics import (  # noqa: E402
     reciprocal_rank,
 )
 
+HERE = REPO_ROOT / "eval"  # gold sets and reports: the checkout's eval/ folder
 LABELS = ["consistent", "needs-context", "disputed", "contradicted", "unverifiable", "none"]
 SYSTEMS = ("bm25", "naive-rag", "counterpoint")
 
@@ -56,7 +56,6 @@ def load_gold(path: Path, split: str | None) -> list[dict]:
     return [r for r in rows if split in (None, "all") or r.get("split") == split]
 
 
-MARK_RE = re.compile(r"\[([EL]\d+)\]")
 FRAME_RE = re.compile(
     r"^(?:The essay \(the contested source, [^)]*\) says:|Mainstream literature \(.*?\):"
     r"|Figures, [^:]+:)\s*|; see also.*$"
@@ -68,10 +67,10 @@ def counterpoint_prediction(answer, index_lookup) -> Prediction:
     statements = []
     for line in answer.summary.splitlines():
         line = re.sub(r";\s*see also.*$", "", line)  # pointers to more passages, not citations
-        marks = MARK_RE.findall(line)
+        marks = MARKER_RE.findall(line)
         if marks:
             # The statement is what the line asserts; its framing ("The essay (¶39) says:") is not.
-            stmt = FRAME_RE.sub("", MARK_RE.sub("", line))
+            stmt = FRAME_RE.sub("", MARKER_RE.sub("", line))
             statements.append((stmt, [passages[m].text for m in marks if m in passages]))
     valid = []
     for p in answer.essay + answer.literature:
@@ -312,6 +311,9 @@ def main(argv=None) -> int:
     ap.add_argument("--gold", default=str(HERE / "gold.jsonl"))
     ap.add_argument("--out", default=str(HERE / "reports"))
     args = ap.parse_args(argv)
+    if not Path(args.gold).is_file():
+        print(f"rag eval: no gold set at {args.gold} (run from a checkout, or pass --gold)", file=sys.stderr)
+        return 2
     for k, v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}.items():
         os.environ.setdefault(k, v)
     t = time.perf_counter()
