@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
-from .essay import Essay, parse_essay
+from .essay import Essay, Paragraph, parse_essay
+from .figures import add_kinds
+from .lexical import add_synonyms
 from .models import VERDICTS, Cite, Claim, Figure, Passage, Work
 
 CITE_RE = re.compile(r"\[@([A-Za-z0-9_.:-]+)(?:,\s*([^\]]+))?\]")
@@ -40,12 +42,75 @@ class Document:
     preamble: str = ""
 
 
+@dataclass(frozen=True)
+class CorpusInfo:
+    """What the engine knows about a corpus, read from its ``corpus.yaml`` (corpus/FORMAT.md):
+    the reviewed essay's identity, profile ids, example questions and domain vocabulary. The
+    engine itself keeps only generic defaults, so a second corpus needs no code change."""
+
+    name: str = ""
+    essay_file: str = ""  # the reviewed essay, a file name in essay/ (default: the first)
+    title: str = ""  # the essay's identity; empty = read from the essay file
+    author: str = ""
+    outlet: str = ""
+    outlet_description: str = ""  # what the outlet is, said wherever it is named
+    date: str = ""
+    meta_fields: tuple[str, ...] = ()  # "Key: value" lines after the notes that describe the essay
+    boilerplate: tuple[str, ...] = ()  # words of the site boilerplate lines under the title
+    name_words: tuple[str, ...] = ()  # words that name the essay, its author or outlet, not a subject
+    profiles: dict[str, str] = field(default_factory=dict)  # role (essay, outlet, author) -> profile id
+    suggestions: tuple[str, ...] = ()  # example questions
+    synonyms: dict[str, str] = field(default_factory=dict)  # word -> token it is folded into
+    figure_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> words naming it
+
+
+def _strings(data: dict, key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key) or ()
+    if not isinstance(value, list | tuple) or not all(isinstance(x, str | int | float) for x in value):
+        raise CorpusError(f"{where}: {key} must be a list of strings")
+    return tuple(str(x) for x in value)
+
+
+def _mapping(data: dict, key: str, where: str) -> dict:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise CorpusError(f"{where}: {key} must be a mapping")
+    return value
+
+
+def load_info(corpus_dir: Path) -> CorpusInfo:
+    """The corpus's ``corpus.yaml``; a corpus without one gets the generic defaults."""
+    path = Path(corpus_dir) / "corpus.yaml"
+    if not path.is_file():
+        return CorpusInfo()
+    where = str(path)
+    data = safe_yaml(path.read_text(encoding="utf-8"), where) or {}
+    if not isinstance(data, dict):
+        raise CorpusError(f"{where}: must be a mapping")
+    essay = _mapping(data, "essay", where)
+    text = {k: str(essay.get(k) or "") for k in ("title", "author", "outlet", "outlet_description", "date")}
+    kinds = _mapping(data, "figure_kinds", where)
+    return CorpusInfo(
+        name=str(data.get("name") or ""),
+        essay_file=str(essay.get("file") or ""),
+        meta_fields=_strings(essay, "meta_fields", where),
+        boilerplate=_strings(essay, "boilerplate", where),
+        name_words=_strings(essay, "name_words", where),
+        profiles={str(k): str(v) for k, v in _mapping(data, "profiles", where).items()},
+        suggestions=_strings(data, "suggestions", where),
+        synonyms={str(k).lower(): str(v).lower() for k, v in _mapping(data, "synonyms", where).items()},
+        figure_kinds={str(k): _strings(kinds, k, where) for k in kinds},
+        **text,
+    )
+
+
 @dataclass
 class Corpus:
     documents: list[Document]
     bibliography: dict[str, Work]
     claims: list[Claim]
     essays: dict[str, Essay]
+    info: CorpusInfo = field(default_factory=CorpusInfo)
 
     @property
     def passages(self) -> list[Passage]:
@@ -193,19 +258,13 @@ def load_markdown_document(
 NOT_INDEXED = frozenset({"meta"})  # publication line and site boilerplate (¶1–3): not the essay's words
 
 
-def essay_document(essay: Essay, path: str) -> Document:
-    """Essay passages: the title, then one per body paragraph; an intro line ("X writes:") joins
-    its block quote. The publication-date line and the site's boilerplate ("This document is part
-    of the Inconvenient History periodical.", the menu line; kind "meta", ¶1–3) are never indexed,
-    so they can never be quoted as what the essay claims (issue 13, item 14). The outlet is still
-    known: ``essay.outlet`` and the essay's citation name it, and the outlet profile describes it."""
-    passages: list[Passage] = []
+def _essay_groups(essay: Essay) -> list[list[Paragraph]]:
+    """The indexed paragraphs in passages: the title alone, then one per body paragraph, an intro
+    line ("X writes:") joined to its block quote."""
     paras = [p for p in essay.paragraphs if p.kind not in NOT_INDEXED]
     head = [p for p in paras if p.kind == "title"]
-    groups: list[list] = []
-    if head:
-        groups.append(head)
-    pending: list = []
+    groups: list[list[Paragraph]] = [head] if head else []
+    pending: list[Paragraph] = []
     for p in paras:
         if p.kind in {"title", "heading"}:
             continue
@@ -216,90 +275,101 @@ def essay_document(essay: Essay, path: str) -> Document:
         pending = []
     if pending:
         groups.append(pending)
-    for group in groups:
-        start, end = group[0], group[-1]
-        text = essay.text[start.start : end.start + len(end.text)]
-        nums = tuple(p.number for p in group)
-        locator = f"¶{nums[0]}" if len(nums) == 1 else f"¶{nums[0]}–{nums[-1]}"
-        notes = tuple(essay.notes[n] for p in group for n in p.footnotes if n in essay.notes)
-        citation = f"{essay.citation}, {locator} (the contested essay)"
-        if notes:
-            citation += ". Essay's own notes: " + "; ".join(n.resolved for n in notes)
-        section = end.section if end.kind != "title" else "Title"
-        passages.append(
-            Passage(
-                id=passage_id(essay.doc_id, locator, text),
-                text=text,
-                source=essay.doc_id,
-                side="essay",
-                kind="essay",
-                title=essay.title,
-                locator=locator,
-                citation=citation,
-                footnotes=notes,
-                paragraphs=nums,
-                section=section,
-                embed_text=f"{section}.\n{text}",
-            )
-        )
-    return Document(
-        essay.doc_id,
-        essay.title,
-        "essay",
-        "essay",
-        path,
-        passages,
-        {"author": essay.author, "outlet": essay.outlet, "date": essay.date},
+    return groups
+
+
+def _essay_passage(essay: Essay, group: list[Paragraph]) -> Passage:
+    start, end = group[0], group[-1]
+    text = essay.text[start.start : end.start + len(end.text)]
+    nums = tuple(p.number for p in group)
+    locator = f"¶{nums[0]}" if len(nums) == 1 else f"¶{nums[0]}–{nums[-1]}"
+    notes = tuple(essay.notes[n] for p in group for n in p.footnotes if n in essay.notes)
+    citation = f"{essay.citation}, {locator} (the contested essay)"
+    if notes:
+        citation += ". Essay's own notes: " + "; ".join(n.resolved for n in notes)
+    section = end.section if end.kind != "title" else "Title"
+    return Passage(
+        id=passage_id(essay.doc_id, locator, text),
+        text=text,
+        source=essay.doc_id,
+        side="essay",
+        kind="essay",
+        title=essay.title,
+        locator=locator,
+        citation=citation,
+        footnotes=notes,
+        paragraphs=nums,
+        section=section,
+        embed_text=f"{section}.\n{text}",
+    )
+
+
+def essay_document(essay: Essay, path: str) -> Document:
+    """Essay passages: the title, then one per body paragraph; an intro line ("X writes:") joins
+    its block quote. The publication-date line and the site's boilerplate (corpus.yaml
+    ``boilerplate``; kind "meta", ¶1–3 of the bundled essay) are never indexed, so they can never be
+    quoted as what the essay claims (issue 13, item 14). The outlet is still known: ``essay.outlet``
+    and the essay's citation name it, and the outlet profile describes it."""
+    passages = [_essay_passage(essay, g) for g in _essay_groups(essay)]
+    meta = {"author": essay.author, "outlet": essay.outlet, "date": essay.date}
+    return Document(essay.doc_id, essay.title, "essay", "essay", path, passages, meta)
+
+
+def _check_claim(
+    entry: dict, where: str, essay: Essay, bibliography: dict[str, Work], digest_ids: set[str]
+) -> None:
+    """A claim must quote a body paragraph verbatim and name known verdicts, digests and works."""
+    verdict = entry.get("verdict")
+    if verdict not in VERDICTS:
+        raise CorpusError(f"{where}: verdict {verdict!r} is not one of {VERDICTS}")
+    par = essay.paragraph(int(entry["paragraph"]))
+    if str(entry["quote"]) not in par.text:
+        raise CorpusError(f"{where}: quote is not verbatim in ¶{par.number}")
+    if par.kind not in {"body", "quote", "intro"}:
+        raise CorpusError(f"{where}: ¶{par.number} is the essay's {par.kind} line, not a claim")
+    for d in entry.get("digests") or []:
+        if d not in digest_ids:
+            raise CorpusError(f"{where}: unknown digest {d!r}")
+    for w in entry.get("works") or ():
+        if w not in bibliography:
+            raise CorpusError(f"{where}: unknown work {w!r}")
+
+
+def _claim(cid: str, entry: dict, essay: Essay, bibliography: dict[str, Work]) -> Claim:
+    works = tuple(entry.get("works") or ())
+    fns = tuple(int(x) for x in entry.get("footnotes") or ())
+    return Claim(
+        id=cid,
+        quote=str(entry["quote"]),
+        paragraph=int(entry["paragraph"]),
+        footnotes=fns,
+        verdict=entry["verdict"],
+        rationale=str(entry.get("rationale", "")).strip(),
+        section=str(entry.get("section", "")),
+        digests=tuple(entry.get("digests") or ()),
+        works=works,
+        citations=tuple(bibliography[w].citation for w in works),
+        figures=tuple(Figure(**{k: str(v) for k, v in f.items()}) for f in entry.get("figures") or ()),
+        dossier=entry.get("dossier"),
+        resolved_footnotes=tuple(essay.notes[n].resolved for n in fns if n in essay.notes),
     )
 
 
 def load_claims(path: Path, essay: Essay, bibliography: dict[str, Work], digest_ids: set[str]) -> list[Claim]:
+    """The reviewed claims of ``essay`` (claims.yaml), each checked against the corpus."""
     if not path.exists():
         return []
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    claims, seen = [], set()
+    claims: list[Claim] = []
+    seen: set[str] = set()
     for entry in data:
         cid = str(entry.get("id", ""))
         where = f"{path.name} claim {cid or '?'}"
         if not cid or cid in seen:
             raise CorpusError(f"{where}: missing or duplicate id")
         seen.add(cid)
-        verdict = entry.get("verdict")
-        if verdict not in VERDICTS:
-            raise CorpusError(f"{where}: verdict {verdict!r} is not one of {VERDICTS}")
-        par = int(entry["paragraph"])
-        quote = str(entry["quote"])
-        if quote not in essay.paragraph(par).text:
-            raise CorpusError(f"{where}: quote is not verbatim in ¶{par}")
-        if essay.paragraph(par).kind not in {"body", "quote", "intro"}:
-            raise CorpusError(f"{where}: ¶{par} is the essay's {essay.paragraph(par).kind} line, not a claim")
-        for d in entry.get("digests") or []:
-            if d not in digest_ids:
-                raise CorpusError(f"{where}: unknown digest {d!r}")
-        works = tuple(entry.get("works") or ())
-        for w in works:
-            if w not in bibliography:
-                raise CorpusError(f"{where}: unknown work {w!r}")
-        fns = tuple(int(x) for x in entry.get("footnotes") or ())
-        claims.append(
-            Claim(
-                id=cid,
-                quote=quote,
-                paragraph=par,
-                footnotes=fns,
-                verdict=verdict,
-                rationale=str(entry.get("rationale", "")).strip(),
-                section=str(entry.get("section", "")),
-                digests=tuple(entry.get("digests") or ()),
-                works=works,
-                citations=tuple(bibliography[w].citation for w in works),
-                figures=tuple(
-                    Figure(**{k: str(v) for k, v in f.items()}) for f in entry.get("figures") or ()
-                ),
-                dossier=entry.get("dossier"),
-                resolved_footnotes=tuple(essay.notes[n].resolved for n in fns if n in essay.notes),
-            )
-        )
+        _check_claim(entry, where, essay, bibliography, digest_ids)
+        claims.append(_claim(cid, entry, essay, bibliography))
     return claims
 
 
@@ -342,15 +412,52 @@ def fingerprint(files: Iterable[Path]) -> str:
     return h.hexdigest()[:32]
 
 
+def learn_vocabulary(info: CorpusInfo) -> None:
+    """Teach the tokenizer and the figure reader the corpus's words, before anything is tokenized."""
+    add_synonyms(info.synonyms)
+    add_kinds(info.figure_kinds)
+
+
+def _essay_paths(corpus_dir: Path, info: CorpusInfo) -> list[Path]:
+    """The essay files, the reviewed one (``corpus.yaml`` essay.file) first."""
+    paths = sorted((corpus_dir / "essay").glob("*.txt"))
+    if info.essay_file and info.essay_file not in {p.name for p in paths}:
+        raise CorpusError(f"{corpus_dir / 'corpus.yaml'}: essay file {info.essay_file!r} is not in essay/")
+    return sorted(paths, key=lambda p: p.name != info.essay_file)
+
+
+def _parse_essay_file(path: Path, bib: dict[str, Work], info: CorpusInfo, reviewed: bool) -> Essay:
+    text = path.read_text(encoding="utf-8")
+    if not reviewed:
+        return parse_essay(text, doc_id=f"essay:{path.stem}", bibliography=bib)
+    essay = parse_essay(
+        text,
+        doc_id=f"essay:{path.stem}",
+        bibliography=bib,
+        author=info.author or None,
+        outlet=info.outlet or None,
+        meta_fields=info.meta_fields or None,
+        boilerplate=info.boilerplate,
+    )
+    return replace(
+        essay,
+        title=info.title or essay.title,
+        date=info.date or essay.date,
+        outlet_description=info.outlet_description,
+    )
+
+
 def load_corpus(corpus_dir: Path) -> Corpus:
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist")
+    info = load_info(corpus_dir)
+    learn_vocabulary(info)
     bib = load_bibliography(corpus_dir / "bibliography.yaml")
     documents: list[Document] = []
     essays: dict[str, Essay] = {}
-    for path in sorted((corpus_dir / "essay").glob("*.txt")):
-        essay = parse_essay(path.read_text(encoding="utf-8"), doc_id=f"essay:{path.stem}", bibliography=bib)
+    for i, path in enumerate(_essay_paths(corpus_dir, info)):
+        essay = _parse_essay_file(path, bib, info, reviewed=i == 0)
         essays[essay.doc_id] = essay
         documents.append(essay_document(essay, str(path)))
     for sub, kind in (("references", "digest"), ("sources", "profile")):
@@ -361,4 +468,4 @@ def load_corpus(corpus_dir: Path) -> Corpus:
     if essays:
         main = next(iter(essays.values()))
         claims = load_claims(corpus_dir / "claims.yaml", main, bib, digest_ids)
-    return Corpus(documents, bib, claims, essays)
+    return Corpus(documents, bib, claims, essays, info)

@@ -11,12 +11,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .markers import FOOTNOTE_RE
 from .models import Footnote, Work
 
 NOTE_RE = re.compile(r"^\[(\d+)\]\s*(.+)$")
-MARKER_RE = re.compile(r"\[(\d+)\]")
+MARKER_RE = FOOTNOTE_RE
 PAGES_RE = re.compile(r",\s*((?:pp?\.)\s*.+?)\.?\s*$")
 HEADING_MAX_WORDS = 8
+META_FIELDS = ("Author(s)", "Title", "Published", "Appears In")  # generic "Key: value" lines after the notes
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Essay:
     paragraphs: list[Paragraph]
     notes: dict[int, Footnote] = field(default_factory=dict)
     text: str = ""
+    outlet_description: str = ""  # what the outlet is (corpus.yaml), said wherever it is named
 
     def paragraph(self, number: int) -> Paragraph:
         for p in self.paragraphs:
@@ -123,14 +126,8 @@ def match_work(work: str, bibliography: dict[str, Work]) -> str:
     return best
 
 
-def parse_essay(
-    text: str,
-    doc_id: str = "essay",
-    bibliography: dict[str, Work] | None = None,
-    author: str | None = None,
-    outlet: str | None = None,
-) -> Essay:
-    text = text.replace("\r\n", "\n")
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(offset, stripped line) for every non-empty line."""
     lines: list[tuple[int, str]] = []
     pos = 0
     for raw in text.split("\n"):
@@ -138,65 +135,87 @@ def parse_essay(
         if stripped:
             lines.append((pos + raw.index(stripped[0]), stripped))
         pos += len(raw) + 1
-    if not lines:
-        raise ValueError("the essay is empty")
+    return lines
 
+
+def _split_notes(
+    lines: list[tuple[int, str]], meta_fields: tuple[str, ...]
+) -> tuple[list[tuple[int, str]], dict[int, str], dict[str, str]]:
+    """-> (body lines, raw notes, metadata): the notes start at the first line that begins with "[1]";
+    after them, "Key: value" lines of ``meta_fields`` describe the essay."""
+    meta_re = re.compile(r"^(" + "|".join(map(re.escape, meta_fields)) + r"):\s*(.*)$")
     notes_raw: dict[int, str] = {}
-    body_lines: list[tuple[int, str]] = []
+    body: list[tuple[int, str]] = []
     meta: dict[str, str] = {}
     in_notes = False
     for start, line in lines:
         m = NOTE_RE.match(line)
-        if m and int(m.group(1)) == 1:
-            in_notes = True  # the notes start at the first line that begins with "[1]"
-        if in_notes:
-            if m:
-                notes_raw[int(m.group(1))] = m.group(2).strip()
-            else:
-                kv = re.match(
-                    r"^(Author\(s\)|Title|Published|First posted on CODOH|Appears In):\s*(.*)$", line
-                )
-                if kv:
-                    meta[kv.group(1)] = kv.group(2).strip()
-            continue
-        body_lines.append((start, line))
+        in_notes = in_notes or bool(m and int(m.group(1)) == 1)
+        if not in_notes:
+            body.append((start, line))
+        elif m:
+            notes_raw[int(m.group(1))] = m.group(2).strip()
+        elif kv := meta_re.match(line):
+            meta[kv.group(1)] = kv.group(2).strip()
+    return body, notes_raw, meta
 
-    title = body_lines[0][1]
+
+def _kind(number: int, line: str, markers: tuple[int, ...], boilerplate: tuple[str, ...]) -> str:
+    if number == 0:
+        return "title"
+    if line.startswith("Published:") or (number <= 3 and any(w in line.lower() for w in boilerplate)):
+        return "meta"
+    if _is_heading(line) and not markers:
+        return "heading"
+    if line.endswith(":") and not markers:
+        return "intro"
+    return "body"
+
+
+def _paragraphs(body_lines: list[tuple[int, str]], boilerplate: tuple[str, ...]) -> list[Paragraph]:
     paragraphs: list[Paragraph] = []
     section = "Introduction"
     for number, (start, line) in enumerate(body_lines):
         markers = tuple(int(x) for x in MARKER_RE.findall(line))
-        if number == 0:
-            kind = "title"
-        elif line.startswith("Published:") or ("periodical" in line.lower() and number <= 3):
-            kind = "meta"
-        elif _is_heading(line) and not markers:
-            kind = "heading"
+        kind = _kind(number, line, markers, boilerplate)
+        if kind == "heading":
             section = line
-        elif line.endswith(":") and not markers:
-            kind = "intro"
-        else:
-            kind = "body"
-        paragraphs.append(
-            Paragraph(number, line, kind, section if kind != "heading" else line, markers, start)
-        )
+        paragraphs.append(Paragraph(number, line, kind, section, markers, start))
     # A paragraph directly after an intro line ("X writes:") is a block quote of X.
     for i, p in enumerate(paragraphs[:-1]):
         if p.text.rstrip().endswith(":") and p.kind in {"intro", "body"} and paragraphs[i + 1].kind == "body":
             q = paragraphs[i + 1]
             paragraphs[i + 1] = Paragraph(q.number, q.text, "quote", q.section, q.footnotes, q.start)
+    return paragraphs
 
+
+def parse_essay(
+    text: str,
+    doc_id: str = "essay",
+    bibliography: dict[str, Work] | None = None,
+    author: str | None = None,
+    outlet: str | None = None,
+    meta_fields: tuple[str, ...] | None = None,
+    boilerplate: tuple[str, ...] = (),
+) -> Essay:
+    """``author`` and ``outlet`` override the file; ``meta_fields`` are the "Key: value" lines after
+    the notes (default ``META_FIELDS``); lines under the title holding a ``boilerplate`` word are
+    the site's, not the essay's (kind "meta")."""
+    text = text.replace("\r\n", "\n")
+    lines = _lines(text)
+    if not lines:
+        raise ValueError("the essay is empty")
+    body_lines, notes_raw, meta = _split_notes(lines, meta_fields or META_FIELDS)
     published = meta.get("Published") or next(
         (ln.split(":", 1)[1].strip() for _, ln in body_lines[:4] if ln.startswith("Published:")), ""
     )
-    outlet_name = outlet or ("Inconvenient History" if "Inconvenient History" in text else "")
     return Essay(
         doc_id=doc_id,
-        title=_norm(meta.get("Title") or title),
+        title=_norm(meta.get("Title") or body_lines[0][1]),
         author=author or meta.get("Author(s)", ""),
-        outlet=outlet_name,
+        outlet=outlet or "",
         date=published,
-        paragraphs=paragraphs,
+        paragraphs=_paragraphs(body_lines, boilerplate),
         notes=resolve_notes(notes_raw, bibliography),
         text=text,
     )

@@ -13,18 +13,11 @@ from functools import lru_cache
 from .models import FigureComparison
 from .numbers import NUMBER, YEAR_RE, parse_number
 
+# Generic kinds; a corpus adds the things its figures count (corpus.yaml ``figure_kinds``).
 KINDS: dict[str, tuple[str, ...]] = {
-    "trucks": ("truck", "trucks", "jeep", "jeeps", "vehicle", "vehicles", "studebaker", "studebakers"),
-    "tanks": ("tank", "tanks"),
-    "aircraft": ("aircraft", "airplanes", "aeroplanes", "planes", "fighters", "bombers"),
     "tons": ("ton", "tons", "tonnes", "tonnage"),
     "deaths": ("death", "deaths", "dead", "died", "killed", "victims", "executions", "executed", "shot"),
     "people": ("people", "prisoners", "persons", "inmates", "deportees", "deported", "relocated", "peasants"),
-    "copies": ("copies", "copy"),
-    "factories": ("factories", "plants", "factory", "plant"),
-    "brigades": ("brigades", "brigade"),
-    "languages": ("languages", "language"),
-    "ships": ("ships", "ship"),
     "percent": ("%", "percent", "per cent"),
     "dollars": ("$", "dollars"),
 }
@@ -35,6 +28,22 @@ FIG_RE = re.compile(
     rf"(?P<scale>\s*(?:million|billion|thousand))?(?P<pct>\s*(?:%|percent|per cent))?"
 )
 YEAR_WORDS = {"when", "year", "years", "date", "begin", "began", "start", "started", "dates"}
+
+
+def add_kinds(kinds: dict[str, tuple[str, ...]]) -> None:
+    """Learn a corpus's figure kinds (corpus.yaml ``figure_kinds``: trucks -> truck, jeeps ...).
+
+    Kinds and words are added, never removed, so corpora loaded in one process share them; the
+    extraction cache is dropped only when something new arrives."""
+    changed = False
+    for kind, words in kinds.items():
+        merged = tuple(dict.fromkeys((*KINDS.get(kind, ()), *words)))
+        if merged != KINDS.get(kind):
+            KINDS[kind] = merged
+            changed = True
+    if changed:
+        WORD_KIND.update({w: k for k, ws in KINDS.items() for w in ws})
+        _extract.cache_clear()
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ STOPWORDS = frozenset(
 _TOKEN_RE = re.compile(NUMBER_TOKEN_RE.pattern + r"|[a-z]+")
 
 try:  # optional dependency: degrade to no stemming
-    import Stemmer  # type: ignore
+    import Stemmer
 
     _STEM = Stemmer.Stemmer("english").stemWord
 except Exception:  # pragma: no cover - exercised only without PyStemmer
@@ -184,7 +184,8 @@ def normalize_number(tok: str) -> str:
     return tok.rstrip(".")
 
 
-# Irregular forms the Snowball stemmer leaves apart ("began" vs "begin", "sent" vs "send").
+# Irregular forms the Snowball stemmer leaves apart ("began" vs "begin", "sent" vs "send"); a
+# corpus adds its domain words (corpus.yaml ``synonyms``: "ussr" -> "soviet") with add_synonyms.
 IRREGULAR = {
     "began": "begin",
     "begun": "begin",
@@ -214,29 +215,26 @@ IRREGULAR = {
     "die": "death",
     "dying": "death",
     "deaths": "death",
-    "starvation": "famine",
-    "starved": "famine",
-    "hunger": "famine",
     "killed": "kill",
     "men": "man",
     "women": "woman",
     "children": "child",
     "people": "people",
-    "ussr": "soviet",
-    "russia": "soviet",
-    "russian": "soviet",
-    "america": "american",
-    "americans": "american",
-    "jeeps": "jeep",
-    "trucks": "truck",
     "criticise": "criticize",
     "criticised": "criticize",
     "criticism": "criticize",
-    "collectivisation": "collectivization",
-    "dekulakisation": "dekulakization",
-    "armour": "armor",
-    "armoured": "armor",
 }
+
+
+def add_synonyms(synonyms: dict[str, str]) -> None:
+    """Fold a corpus's domain words together (corpus.yaml ``synonyms``), before anything is tokenized.
+
+    Words are added, never removed, so corpora loaded in one process share one tokenizer; the
+    token cache is dropped only when something new arrives."""
+    new = {fold(k): fold(v) for k, v in synonyms.items() if IRREGULAR.get(fold(k)) != fold(v)}
+    if new:
+        IRREGULAR.update(new)
+        _tokenize.cache_clear()
 
 
 def tokenize(text: str, stem: bool = True) -> list[str]:

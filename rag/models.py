@@ -9,16 +9,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from .verdicts import VERDICT_LABELS as VERDICT_LABELS  # re-exported: the vocabulary lives in verdicts.py
+from .verdicts import VERDICTS as VERDICTS
+
 Side = Literal["essay", "literature"]
-VERDICTS = ("consistent", "needs-context", "disputed", "contradicted", "unverifiable")
-VERDICT_LABELS = {
-    "consistent": "Consistent with the literature",
-    "needs-context": "Partly right; needs context",
-    "disputed": "Disputed among historians",
-    "contradicted": "Contradicted by the literature",
-    "unverifiable": "Unverifiable or opinion",
-    "not-reviewed": "Not reviewed",
-}
 KIND_LABELS = {
     "essay": "Contested source: the essay",
     "digest": "Counterpoint digest (a summary of the works cited)",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from .models import VERDICT_LABELS, Answer, Claim, Passage
+from typing import TYPE_CHECKING
+
+from .verdicts import VERDICT_LABELS
+
+if TYPE_CHECKING:  # records are only annotations here: models imports render, not the reverse
+    from .models import Answer, Claim, Passage
 
 
 def _passage_md(p: Passage) -> str:
@@ -16,19 +21,17 @@ def _passage_md(p: Passage) -> str:
     return "\n".join(lines)
 
 
-def answer_markdown(a: Answer) -> str:
-    out = [f"## {a.question}", ""]
-    if a.resolved_question != a.question:
-        out += [f"*Read as:* {a.resolved_question}", ""]
-    if a.abstained:
-        if a.abstain_reason == "language":
-            return "\n".join(out + [a.summary, ""])
-        out += ["**Not covered.**", "", a.summary, ""]
-        if a.suggestions:
-            out += ["Try:", *[f"- {s}" for s in a.suggestions], ""]
-        return "\n".join(out)
-    if a.direct:
-        out += ["**Answer.** " + a.direct, ""]
+def _abstention_md(a: Answer, out: list[str]) -> str:
+    if a.abstain_reason == "language":
+        return "\n".join(out + [a.summary, ""])
+    out += ["**Not covered.**", "", a.summary, ""]
+    if a.suggestions:
+        out += ["Try:", *[f"- {s}" for s in a.suggestions], ""]
+    return "\n".join(out)
+
+
+def _cards_md(a: Answer) -> list[str]:
+    out: list[str] = []
     for card in a.cards:
         c = card.claim
         out += [
@@ -43,26 +46,46 @@ def answer_markdown(a: Answer) -> str:
         out += [f"**Reviewed claims** ({counts})", ""]
         out += [f"- {c.id} (¶{c.paragraph}, {c.verdict}): “{c.quote}” — {c.rationale}" for c in a.claim_list]
         out.append("")
-    if a.figures:
-        out += ["**Figures side by side**", ""]
-        out += [
-            f"- {f.kind}: essay **{f.essay}** [{f.essay_marker}] · literature **{f.literature}**"
-            + (f" [{f.literature_marker}]" if f.literature_marker else "")
-            + (f" ({f.note})" if f.note else "")
-            for f in a.figures
-        ]
-        out.append("")
-    out += ["### The essay claims (contested source)", ""]
-    out += [_passage_md(p) for p in a.essay] or ["- The essay does not address this directly."]
-    out += ["", "### Mainstream literature says", ""]
-    out += [_passage_md(p) for p in a.literature] or ["- Nothing in the reference corpus."]
+    return out
+
+
+def _figures_md(a: Answer) -> list[str]:
+    if not a.figures:
+        return []
+    lines = [
+        f"- {f.kind}: essay **{f.essay}** [{f.essay_marker}] · literature **{f.literature}**"
+        + (f" [{f.literature_marker}]" if f.literature_marker else "")
+        + (f" ({f.note})" if f.note else "")
+        for f in a.figures
+    ]
+    return ["**Figures side by side**", "", *lines, ""]
+
+
+def _tail_md(a: Answer) -> list[str]:
+    out: list[str] = []
     if a.synthesis:
         out += ["", "### Written comparison (checked)", "", a.synthesis]
     for n in a.notices:
         out += ["", f"> {n}"]
     if a.premise and a.premise.rstrip(".") not in a.direct:
         out += ["", f"> Premise check: {a.premise}"]
-    return "\n".join(out) + "\n"
+    return out
+
+
+def answer_markdown(a: Answer) -> str:
+    out = [f"## {a.question}", ""]
+    if a.resolved_question != a.question:
+        out += [f"*Read as:* {a.resolved_question}", ""]
+    if a.abstained:
+        return _abstention_md(a, out)
+    if a.direct:
+        out += ["**Answer.** " + a.direct, ""]
+    out += _cards_md(a) + _figures_md(a)
+    out += ["### The essay claims (contested source)", ""]
+    out += [_passage_md(p) for p in a.essay] or ["- The essay does not address this directly."]
+    out += ["", "### Mainstream literature says", ""]
+    out += [_passage_md(p) for p in a.literature] or ["- Nothing in the reference corpus."]
+    return "\n".join(out + _tail_md(a)) + "\n"
 
 
 def claim_markdown(c: Claim) -> str:
@@ -87,7 +110,7 @@ def claim_markdown(c: Claim) -> str:
     return "\n".join(out) + "\n"
 
 
-def claims_report(claims: list[Claim]) -> str:
-    return "# Counterpoint: reviewed claims of “Poison Partners”\n\n" + "\n".join(
-        claim_markdown(c) for c in claims
-    )
+def claims_report(claims: list[Claim], title: str = "") -> str:
+    """All ``claims`` as one Markdown report; ``title`` is the reviewed essay's (``Essay.title``)."""
+    of = f"“{title}”" if title else "the essay"
+    return f"# Counterpoint: reviewed claims of {of}\n\n" + "\n".join(claim_markdown(c) for c in claims)

@@ -8,11 +8,33 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+PACKAGED_CORPUS = PACKAGE_DIR / "_corpus"  # corpus/ copied into the wheel at build time (setup.py)
+
+
+def in_checkout() -> bool:
+    """Run from a source checkout (or an editable install of one), not from an installed wheel."""
+    return (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "corpus").is_dir()
+
+
+def default_corpus_dir() -> Path:
+    """The checkout's corpus/ (the source of truth), else the copy packaged with the wheel."""
+    return REPO_ROOT / "corpus" if in_checkout() else PACKAGED_CORPUS
+
+
+def default_home(env: Mapping[str, str] | None = None) -> Path:
+    """``.rag`` in a checkout as always; installed, a per-user data folder (XDG), whatever the cwd."""
+    if in_checkout():
+        return Path(".rag")
+    source: Mapping[str, str] = os.environ if env is None else env
+    base = source.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "counterpoint"
 
 
 def _f(default: Any, doc: str, **kw: Any) -> Any:
@@ -44,8 +66,8 @@ UPPER = {"port": 65535, "top_k": 1000, "candidates": 10000}
 
 @dataclass(frozen=True)
 class Settings:
-    home: Path = _f(Path(".rag"), "Where the index, manifest and caches live (RAG_HOME).")
-    corpus_dir: Path = _f(REPO_ROOT / "corpus", "The bundled corpus: essay, digests, profiles, claims.")
+    home: Path = _f(default_home(), "Where the index, manifest and caches live (RAG_HOME).")
+    corpus_dir: Path = _f(default_corpus_dir(), "The bundled corpus: essay, digests, profiles, claims.")
     user_dir: Path | None = _f(None, "Folder of user-added documents; default <home>/documents.")
     collection: str = _f("counterpoint", "Chroma collection name.")
     chroma_url: str | None = _f(None, "Use a Chroma server at this URL instead of the embedded store.")
@@ -84,14 +106,14 @@ class Settings:
         return self.user_dir or (self.home / "documents")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then RAG_* variables, then keyword overrides; every value is validated and all
         bad ones are reported together in one SettingsError."""
-        env = os.environ if env is None else env
+        source: Mapping[str, str] = os.environ if env is None else env
         values: dict[str, Any] = {}
         errors: list[str] = []
         for f in dataclasses.fields(cls):
-            raw = env.get(f"RAG_{f.name.upper()}")
+            raw = source.get(f"RAG_{f.name.upper()}")
             if raw is not None and raw != "":
                 try:
                     values[f.name] = _convert(f, raw)
@@ -116,6 +138,9 @@ class Settings:
 
     def problems(self) -> list[str]:
         """Each bad value, as 'RAG_NAME=value: what is wrong' (empty when all are fine)."""
+        return self._range_problems() + self._choice_problems()
+
+    def _range_problems(self) -> list[str]:
         out: list[str] = []
         for name, (low, exclusive) in LOWER.items():
             v = getattr(self, name)
@@ -125,6 +150,10 @@ class Settings:
                 out.append(f"RAG_{name.upper()}={v!r}: must be at least {low}")
             elif name in UPPER and v > UPPER[name]:
                 out.append(f"RAG_{name.upper()}={v!r}: must be at most {UPPER[name]}")
+        return out
+
+    def _choice_problems(self) -> list[str]:
+        out: list[str] = []
         if (self.encoder or "").lower() not in ENCODERS:
             out.append(f"RAG_ENCODER={self.encoder!r}: must be one of {', '.join(ENCODERS)}")
         if (self.llm or "none").strip().lower() not in LLMS:

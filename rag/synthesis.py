@@ -23,7 +23,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -153,10 +153,8 @@ def _short(s: str, n: int = 90) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _check_sentence(
-    sentence: str, by_marker: dict[str, Passage], avail: Callable[[str], set]
-) -> tuple[str, str | None, list[str]]:
-    """(cleaned sentence, why it is dropped or None, notes on stripped markers)."""
+def _fix_markers(sentence: str, by_marker: dict[str, Passage]) -> tuple[str, list[str]]:
+    """Strip markers that name no passage of this answer; keep other bracketed text."""
     notes: list[str] = []
 
     def fix(m: re.Match) -> str:
@@ -168,7 +166,30 @@ def _check_sentence(
             return ""
         return m.group(0)
 
-    s = _clean(_BRACKET_RE.sub(fix, sentence))
+    return _clean(_BRACKET_RE.sub(fix, sentence)), notes
+
+
+def _quote_problem(s: str, passages: list[Passage], by_marker: dict[str, Passage]) -> str | None:
+    """Why a quotation of ``s`` is not verbatim, or None."""
+    if s.count("“") != s.count("”") or s.count('"') % 2:
+        return "unbalanced quotation marks"
+    for quoted in _CURLY_QUOTE_RE.findall(s) + _STRAIGHT_QUOTE_RE.findall(s):
+        q = _clean(_BRACKET_RE.sub(" ", quoted)).strip(" ,.;:")
+        if q and not any(q in p.text for p in passages):
+            return f"quotation “{_short(q, 60)}” is not verbatim in " + " ".join(
+                f"[{p.marker}]" for p in passages
+            )
+    for m in QUOTED_MARKER_RE.finditer(s):  # what verify checks: “…” [M] must be in passage M itself
+        if m.group(1) not in by_marker[m.group(2)].text:
+            return f"quotation “{_short(m.group(1), 60)}” is not verbatim in [{m.group(2)}]"
+    return None
+
+
+def _check_sentence(
+    sentence: str, by_marker: dict[str, Passage], avail: Callable[[str], set]
+) -> tuple[str, str | None, list[str]]:
+    """(cleaned sentence, why it is dropped or None, notes on stripped markers)."""
+    s, notes = _fix_markers(sentence, by_marker)
     cited = [m for m in MARKER_RE.findall(s) if m in by_marker]
     body = _clean(_BRACKET_RE.sub(" ", s))
     if not re.search(r"\w", body):
@@ -177,21 +198,10 @@ def _check_sentence(
         return s, "no valid citation marker", notes
     if _INSTRUCTION_RE.search(body):
         return s, "echoes an instruction instead of comparing the sources", notes
-    if s.count("“") != s.count("”") or s.count('"') % 2:
-        return s, "unbalanced quotation marks", notes
     passages = [by_marker[m] for m in dict.fromkeys(cited)]
-    for quoted in _CURLY_QUOTE_RE.findall(s) + _STRAIGHT_QUOTE_RE.findall(s):
-        q = _clean(_BRACKET_RE.sub(" ", quoted)).strip(" ,.;:")
-        if q and not any(q in p.text for p in passages):
-            return (
-                s,
-                f"quotation “{_short(q, 60)}” is not verbatim in "
-                + " ".join(f"[{p.marker}]" for p in passages),
-                notes,
-            )
-    for m in QUOTED_MARKER_RE.finditer(s):  # what verify checks: “…” [M] must be in passage M itself
-        if m.group(1) not in by_marker[m.group(2)].text:
-            return s, f"quotation “{_short(m.group(1), 60)}” is not verbatim in [{m.group(2)}]", notes
+    why = _quote_problem(s, passages, by_marker)
+    if why:
+        return s, why, notes
     have: set[Key] = set()
     for p in passages:
         have |= avail(p.marker)
@@ -344,6 +354,43 @@ def synthesize(answer: Answer, model, timeout: float = 60.0, min_sentences: int 
     return finish(answer, text, min_sentences)
 
 
+def _stream_worker(model: Any, messages: list, q: queue.Queue, stop: threading.Event) -> None:
+    """Put the model's chunks on ``q`` ("chunk", text), then ("done", None) or ("error", exc)."""
+    try:
+        for chunk in model.stream(messages):
+            if stop.is_set():
+                return
+            t = message_text(chunk)
+            if t:
+                q.put(("chunk", t))
+        q.put(("done", None))
+    except BaseException as exc:
+        q.put(("error", exc))
+
+
+def _drain(
+    answer: Answer, q: queue.Queue, timeout: float, min_sentences: int
+) -> Generator[str, None, Answer]:
+    """Yield chunks from ``q`` until the model is done, fails or the deadline passes; return the final Answer."""
+    deadline = time.monotonic() + timeout
+    parts: list[str] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return _no_answer(answer, TimeoutError(f"no complete answer within {timeout:g} s"))
+        try:
+            kind, value = q.get(timeout=remaining)
+        except queue.Empty:
+            continue
+        if kind == "chunk":
+            parts.append(value)
+            yield value
+        elif kind == "error":
+            return _no_answer(answer, value)
+        else:
+            return finish(answer, "".join(parts), min_sentences)
+
+
 def stream_synthesis(
     answer: Answer, model, timeout: float = 60.0, min_sentences: int = 1
 ) -> Iterator[str | Answer]:
@@ -363,42 +410,15 @@ def stream_synthesis(
         return
     q: queue.Queue = queue.Queue()
     stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for chunk in model.stream(messages):
-                if stop.is_set():
-                    return
-                t = message_text(chunk)
-                if t:
-                    q.put(("chunk", t))
-            q.put(("done", None))
-        except BaseException as exc:
-            q.put(("error", exc))
-
     ctx = contextvars.copy_context()
-    threading.Thread(target=ctx.run, args=(work,), name="counterpoint-llm-stream", daemon=True).start()
-    deadline = time.monotonic() + timeout
-    parts: list[str] = []
+    threading.Thread(
+        target=ctx.run,
+        args=(_stream_worker, model, messages, q, stop),
+        name="counterpoint-llm-stream",
+        daemon=True,
+    ).start()
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                final = _no_answer(answer, TimeoutError(f"no complete answer within {timeout:g} s"))
-                break
-            try:
-                kind, value = q.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if kind == "chunk":
-                parts.append(value)
-                yield value
-            elif kind == "error":
-                final = _no_answer(answer, value)
-                break
-            else:
-                final = finish(answer, "".join(parts), min_sentences)
-                break
+        final = yield from _drain(answer, q, timeout, min_sentences)
     finally:
         stop.set()
     yield final

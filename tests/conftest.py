@@ -27,6 +27,15 @@ ESSAY_FILE = CORPUS / "essay" / "poison-partners.txt"
 from .live import injection_assistant, live_app  # noqa: E402, F401
 
 
+@pytest.fixture(scope="session", autouse=True)
+def bundled_vocabulary():
+    """Unit tests of the tokenizer and figures read the bundled corpus's words (corpus/corpus.yaml),
+    as the engine does once the corpus is loaded."""
+    from rag.corpus import learn_vocabulary, load_info
+
+    learn_vocabulary(load_info(CORPUS))
+
+
 @pytest.fixture(scope="session")
 def embeddings():
     """One real sentence-transformers model for the whole session (loading it costs seconds)."""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.corpus import load_bibliography
+from rag.corpus import load_bibliography, load_info
 from rag.essay import parse_essay, resolve_notes, split_note
 
 from .conftest import CORPUS, ESSAY_FILE
@@ -10,10 +10,14 @@ from .conftest import CORPUS, ESSAY_FILE
 
 @pytest.fixture(scope="module")
 def essay():
+    info = load_info(CORPUS)  # the outlet and the site's boilerplate words are corpus data
     return parse_essay(
         ESSAY_FILE.read_text(encoding="utf-8"),
         "essay:poison-partners",
         load_bibliography(CORPUS / "bibliography.yaml"),
+        outlet=info.outlet,
+        meta_fields=info.meta_fields,
+        boilerplate=info.boilerplate,
     )
 
 

@@ -128,38 +128,39 @@ class NaiveRag:
         return pred
 
 
-def score(rows: list[dict], preds: list[Prediction], n_relevant_lit) -> dict:
-    ess, lit = [], []
+def _essay_scores(r: dict, p: Prediction) -> tuple[float, ...] | None:
+    exp_e = set(r.get("essay_paragraphs") or [])
+    if not exp_e:
+        return None
+    rel = [bool(exp_e & set(pars)) for pars in p.essay]
+    return hit_at(rel, 1), hit_at(rel, 3), reciprocal_rank(rel), ndcg_at(rel, 5, len(exp_e))
+
+
+def _literature_scores(r: dict, p: Prediction, n_relevant_lit) -> tuple[float, ...] | None:
+    exp_l = set(r.get("literature") or [])
+    if not exp_l:
+        return None
+    rel = [d in exp_l for d in p.literature]
+    needles = r.get("literature_contains_any") or []
+    text_hit = 1.0 if not needles or any(n in t for t in p.literature_text[:3] for n in needles) else 0.0
+    return hit_at(rel, 3), reciprocal_rank(rel), ndcg_at(rel, 5, n_relevant_lit(exp_l)), text_hit
+
+
+def _retrieval(rows: list[dict], preds: list[Prediction], n_relevant_lit) -> dict:
+    ess: list[tuple[float, ...]] = []
+    lit: list[tuple[float, ...]] = []
     for r, p in zip(rows, preds):
         if r.get("abstain"):
             continue
-        exp_e = set(r.get("essay_paragraphs") or [])
-        if exp_e:
-            rel = [bool(exp_e & set(pars)) for pars in p.essay]
-            ess.append((hit_at(rel, 1), hit_at(rel, 3), reciprocal_rank(rel), ndcg_at(rel, 5, len(exp_e))))
-        exp_l = set(r.get("literature") or [])
-        if exp_l:
-            rel = [d in exp_l for d in p.literature]
-            needles = r.get("literature_contains_any") or []
-            text_hit = (
-                1.0
-                if not needles
-                else (1.0 if any(n in t for t in p.literature_text[:3] for n in needles) else 0.0)
-            )
-            lit.append(
-                (hit_at(rel, 3), reciprocal_rank(rel), ndcg_at(rel, 5, n_relevant_lit(exp_l)), text_hit)
-            )
-    in_scope = [(r, p) for r, p in zip(rows, preds) if not r.get("abstain")]
-    pairs = [(r.get("verdict") or "none", p.verdict or "none") for r, p in in_scope]
-    reviewed = [(g, q) for g, q in pairs if g != "none"]
-    ap, ar = precision_recall([p.abstained for p in preds], [bool(r.get("abstain")) for r in rows])
-    stmts = [s for p in preds for s in p.statements]
-    crec, cprec = citation_scores(stmts)
-    quotes = [v for p in preds for v in p.quotes_valid]
-    secs = [p.seconds * 1000 for p in preds]
-    col = lambda xs, i: mean(x[i] for x in xs)  # noqa: E731
+        if (e := _essay_scores(r, p)) is not None:
+            ess.append(e)
+        if (sc := _literature_scores(r, p, n_relevant_lit)) is not None:
+            lit.append(sc)
+
+    def col(xs: list[tuple[float, ...]], i: int) -> float:
+        return mean(x[i] for x in xs)
+
     return {
-        "n": len(rows),
         "n_essay": len(ess),
         "n_literature": len(lit),
         "essay_hit@1": col(ess, 0),
@@ -170,9 +171,29 @@ def score(rows: list[dict], preds: list[Prediction], n_relevant_lit) -> dict:
         "lit_mrr": col(lit, 1),
         "lit_ndcg@5": col(lit, 2),
         "lit_text@3": col(lit, 3),
+    }
+
+
+def _verdicts(rows: list[dict], preds: list[Prediction]) -> dict:
+    in_scope = [(r, p) for r, p in zip(rows, preds) if not r.get("abstain")]
+    pairs = [(r.get("verdict") or "none", p.verdict or "none") for r, p in in_scope]
+    reviewed = [(g, q) for g, q in pairs if g != "none"]
+    return {
         "verdict_acc": accuracy(pairs),
         "verdict_acc_reviewed": accuracy(reviewed),
         "confusion": {"labels": LABELS, "matrix": confusion(pairs, LABELS)},
+    }
+
+
+def score(rows: list[dict], preds: list[Prediction], n_relevant_lit) -> dict:
+    ap, ar = precision_recall([p.abstained for p in preds], [bool(r.get("abstain")) for r in rows])
+    crec, cprec = citation_scores([s for p in preds for s in p.statements])
+    quotes = [v for p in preds for v in p.quotes_valid]
+    secs = [p.seconds * 1000 for p in preds]
+    return {
+        "n": len(rows),
+        **_retrieval(rows, preds, n_relevant_lit),
+        **_verdicts(rows, preds),
         "abstain_precision": ap,
         "abstain_recall": ar,
         "quote_validity": mean(1.0 if v else 0.0 for v in quotes) if quotes else 1.0,
