@@ -30,9 +30,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_carries_the_corpus_and_no_eval_package(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    corpus = {
-        "rag/_corpus/" + p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*") if p.is_file()
-    }
+    corpus = {"rag/_corpus/" + p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*") if p.is_file()}
     assert corpus <= names and "rag/_corpus/corpus.yaml" in names
     assert "rag/evaluation/run.py" in names and "rag/evaluation/metrics.py" in names
     assert not [n for n in names if n.startswith(("eval/", "tests/"))]
