@@ -28,7 +28,7 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from .markers import BARE_MARKER_RE, MARKER_RE, QUOTED_MARKER_RE
+from .markers import BARE_MARKER_RE, MARKER, MARKER_RE, QUOTED_MARKER_RE
 from .models import VERDICT_LABELS, Answer, Passage
 from .numbers import Key, available, unsupported
 from .sentences import sentence_spans
@@ -102,10 +102,11 @@ def build_messages(answer: Answer) -> list:
 # -- checking the model's text ----------------------------------------------------
 
 _BRACKET_RE = re.compile(r"\[([^\[\]\n]{1,40})\]")
+# a model's loose marker groups ("(E1, l2)", "[E1 and L3]"), read case-insensitively, then normalised
 _GROUP_RE = re.compile(r"[\[(]\s*([ELel]\d+(?:\s*(?:,|;|&|and)\s*[ELel]\d+)*)\s*[\])]")
 # markers after a full stop belong to that sentence, unless a lower-case word follows ("[L9] says ...")
 _MARKERS_AFTER_PUNCT_RE = re.compile(
-    r"([.!?…])((?:[ \t]*\n?[ \t]*\[(?:[EL]\d+|\d+)\])+)(?=\s*(?:$|[^\sa-z]))"
+    rf"([.!?…])((?:[ \t]*\n?[ \t]*\[(?:{MARKER}|\d+)\])+)(?=\s*(?:$|[^\sa-z]))"
 )
 _BULLET_RE = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)]|#{1,6})[ \t]+", re.M)
 _THINK_RE = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
