@@ -16,7 +16,7 @@ import numpy as np
 
 from .figures import extract
 from .lexical import tokenize
-from .numbers import NUMBER_TOKEN_RE as NUMBER_RE
+from .numeric import NUMBER_TOKEN_RE as NUMBER_RE
 from .sentences import sentence_spans, strip_markers
 
 ANAPHOR_RE = re.compile(

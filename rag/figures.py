@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import FigureComparison
-from .numbers import NUMBER, YEAR_RE, parse_number
+from .numeric import NUMBER, YEAR_RE, parse_number
 
 # Generic kinds; a corpus adds the things its figures count (corpus.yaml ``figure_kinds``).
 KINDS: dict[str, tuple[str, ...]] = {

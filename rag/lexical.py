@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from .numbers import NUMBER_TOKEN_RE
+from .numeric import NUMBER_TOKEN_RE
 
 STOPWORDS = frozenset(
     [

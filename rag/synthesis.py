@@ -30,7 +30,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from .markers import BARE_MARKER_RE, MARKER, MARKER_RE, QUOTED_MARKER_RE
 from .models import VERDICT_LABELS, Answer, Passage
-from .numbers import Key, available, unsupported
+from .numeric import Key, available, unsupported
 from .sentences import sentence_spans
 from .verify import problems
 
@@ -123,7 +123,7 @@ _STRAIGHT_QUOTE_RE = re.compile(r'"([^"\n]+)"')
 
 
 def _available(p: Passage) -> set[Key]:
-    """Every key a passage supports (its text, title and locator): see ``numbers.available``."""
+    """Every key a passage supports (its text, title and locator): see ``numeric.available``."""
     return available(p.text + "\n" + p.title + "\n" + p.locator)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from .markers import MARKER_RE, QUOTED_MARKER_RE
 from .models import VERDICTS, Answer, Passage
-from .numbers import shown_in
+from .numeric import shown_in
 
 
 class GroundingError(AssertionError):

@@ -48,3 +48,10 @@ def test_installed_defaults(monkeypatch, tmp_path):
     assert s.default_corpus_dir() == s.PACKAGED_CORPUS
     assert s.default_home({"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "counterpoint"
     assert s.default_home({}) == Path.home() / ".local" / "share" / "counterpoint"
+
+
+def test_no_module_of_rag_shadows_a_standard_one():
+    """rag/pdfworker.py runs as a script with rag/ on sys.path: a rag/numbers.py would replace the
+    standard ``numbers`` (imported by ``decimal``, hence by pypdf) and break every PDF."""
+    shadowing = sorted(p.stem for p in (REPO / "rag").glob("*.py") if p.stem in sys.stdlib_module_names)
+    assert not shadowing

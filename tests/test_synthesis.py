@@ -15,7 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.models import Answer, Claim, Passage
-from rag.numbers import figures
+from rag.numeric import figures
 from rag.synthesis import SYSTEM_RULES, build_messages, postprocess, stream_synthesis, synthesize
 from rag.verify import verify
 

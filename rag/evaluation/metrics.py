@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from ..numbers import supported as figures_supported
+from ..numeric import supported as figures_supported
 
 
 def hit_at(rel: Sequence[bool], k: int) -> float:
@@ -102,7 +102,7 @@ def supported(statement: str, passage_text: str, min_terms: float = 0.5) -> bool
     """Deterministic stand-in for an NLI entailment check (ALCE's citation recall).
 
     A cited passage supports a statement when it gives every figure of the statement (by value,
-    the rule the synthesis checks enforce: ``rag.numbers.supported``) and at least ``min_terms``
+    the rule the synthesis checks enforce: ``rag.numeric.supported``) and at least ``min_terms``
     of its key terms (words of four letters or more, minus boilerplate).
     Limits: it cannot see negation, paraphrase or the direction of a comparison.
     """

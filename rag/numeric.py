@@ -1,5 +1,8 @@
 """What a number is and when a passage supports a figure, defined once for every stage.
 
+(Not named ``numbers``: ``rag/pdfworker.py`` runs as a script with ``rag/`` on ``sys.path``, where a
+module named like a standard one would shadow it.)
+
 Figure extraction, premise checks, the synthesis checks and the evaluation's citation support all
 read numbers with these patterns, so the evaluation measures what the answer path enforces.
 """
