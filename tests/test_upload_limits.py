@@ -2,6 +2,7 @@
 
 
 def test_launch_sets_the_upload_limit(monkeypatch):
+    import rag.server as server
     import rag.webapp as webapp
 
     launched = {}
@@ -15,7 +16,7 @@ def test_launch_sets_the_upload_limit(monkeypatch):
     for k in ("RAG_HOST", "RAG_PORT", "RAG_AUTH"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("RAG_MAX_FILE_MB", "2")
-    webapp.main([])
+    server.main([])
     assert launched["max_file_size"] == 2 * 1024 * 1024
 
 
