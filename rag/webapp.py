@@ -554,7 +554,7 @@ def reference_works(assistant: Assistant) -> list:
         for p in d.passages:
             keys.update(c.key for c in p.cites)
     works = [corpus.bibliography[k] for k in keys if k in corpus.bibliography]
-    return sorted(works, key=lambda w: w.citation.lower())
+    return sorted(works, key=lambda w: w.sort_key)
 
 
 def render_sources(assistant: Assistant) -> str:
