@@ -399,7 +399,7 @@ def build_server(
     app.include_router(api.router)
     app.add_api_route("/api/docs", lambda: HTMLResponse(docs_html(app.openapi())), include_in_schema=False)
     ui_assistant: Any = ReadOnlyAssistant(assistant) if read_only else assistant
-    blocks = build_app(ui_assistant, export_dir=export_dir)
+    blocks = app.state.blocks = build_app(ui_assistant, export_dir=export_dir)
     gr.mount_gradio_app(app, blocks, "/", auth=auth, max_file_size=max_file_size, run_history=False)
     if auth is not None:
         ui = next(r.app for r in app.routes if getattr(r, "path", None) == "" and hasattr(r, "app"))
