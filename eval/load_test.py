@@ -60,6 +60,7 @@ class LoadResult:
     wall: float = 0.0
     rss_peak_mb: float | None = None
     rss_after_mb: float | None = None
+    think: float = 0.0  # seconds a user waits between answers (0: asks again at once)
 
     @property
     def requests(self) -> int:
@@ -75,6 +76,7 @@ class LoadResult:
         return {
             "path": self.path,
             "users": self.users,
+            "think_s": self.think,
             "duration_s": self.duration,
             "requests": self.requests,
             "errors": len(self.errors),
@@ -91,7 +93,7 @@ class LoadResult:
     def summary(self) -> str:
         r = self.report()
         return (
-            f"{self.path}: {self.users} users x {self.duration:.0f}s = {r['requests']} requests; errors "
+            f"{self.path}: {self.users} users (think {self.think:g}s) x {self.duration:.0f}s = {r['requests']} requests; errors "
             f"{r['errors']}; p50 {r['p50_s']:.3f}s p95 {r['p95_s']:.3f}s max {r['max_s']:.3f}s; "
             f"{r['throughput_rps']:.1f} req/s; server RSS peak {r['rss_peak_mb']} MB, after {r['rss_after_mb']} MB"
         )
@@ -158,6 +160,8 @@ async def _user(
             result.latencies.append(time.perf_counter() - t0)
         except Exception as exc:  # every failure is counted and kept for the report
             result.errors.append(f"user {n} q{i}: {exc!r}"[:300])
+        if result.think:
+            await asyncio.sleep(result.think)
 
 
 def rss_mb(pid: int | None) -> float | None:
@@ -189,10 +193,11 @@ async def run_path(
     timeout: float = 120.0,
     pid: int | None = None,
     questions: tuple[str, ...] = QUESTIONS,
+    think: float = 0.0,
 ) -> LoadResult:
     """``users`` concurrent askers on one path for ``duration`` seconds; each request bounded by ``timeout``."""
     require_loopback(url)
-    result = LoadResult(path, users, duration)
+    result = LoadResult(path, users, duration, think=think)
     limits = httpx.Limits(max_connections=users + 5, max_keepalive_connections=users + 5)
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
         t0 = time.perf_counter()
@@ -238,13 +243,13 @@ def start_server(home: str | None) -> tuple[subprocess.Popen, str]:
 
 def markdown_table(results: list[LoadResult], note: str = "") -> str:
     rows = [
-        "| path | users | duration | requests | errors | p50 | p95 | max | throughput | server RSS peak / after |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| path | users | think | duration | requests | errors | p50 | p95 | max | throughput | server RSS peak / after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
         r = res.report()
         rows.append(
-            f"| {r['path']} | {r['users']} | {r['duration_s']:.0f} s | {r['requests']} | {r['errors']} | "
+            f"| {r['path']} | {r['users']} | {r['think_s']:g} s | {r['duration_s']:.0f} s | {r['requests']} | {r['errors']} | "
             f"{r['p50_s']:.3f} s | {r['p95_s']:.3f} s | {r['max_s']:.3f} s | {r['throughput_rps']:.1f} req/s | "
             f"{r['rss_peak_mb']} / {r['rss_after_mb']} MB |"
         )
@@ -257,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=120.0, help="seconds per path")
     p.add_argument("--paths", default="rest,gradio", help="comma-separated: rest, gradio")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per request")
+    p.add_argument(
+        "--think", default="0", help="comma-separated think times to run (seconds between a user's questions)"
+    )
     p.add_argument("--url", default="", help="an already running server on loopback (default: start one)")
     p.add_argument("--home", default=None, help="RAG_HOME of the started server")
     p.add_argument("--out", default="", help="write the JSON report here (and a .md table beside it)")
@@ -265,7 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pid = proc.pid if proc else None
         paths = [x.strip() for x in args.paths.split(",") if x.strip()]
-        results = [asyncio.run(run_path(url, x, args.users, args.duration, args.timeout, pid)) for x in paths]
+        thinks = [float(t) for t in args.think.split(",")]
+        results = [
+            asyncio.run(run_path(url, x, args.users, args.duration, args.timeout, pid, think=t))
+            for t in thinks
+            for x in paths
+        ]
     finally:
         if proc is not None:
             proc.terminate()

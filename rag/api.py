@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from .assistant import QuestionError
@@ -48,6 +49,20 @@ ANSWER_DOC: dict[int | str, dict[str, Any]] = {
     400: {"description": "A bad question or history (empty, not text, not a list)."},
     413: {"description": "A question or history over the limits."},
 }
+
+
+# Questions answered at once: one per core. More threads only share the GIL and the cores, so every
+# answer gets slower together; the rest wait their turn in order (FIFO), which keeps the tail short.
+ASK_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+async def run_ask(request: Request, question: Any, history: Any) -> JSONResponse:
+    state = request.app.state
+    if getattr(state, "ask_limiter", None) is None:
+        state.ask_limiter = anyio.CapacityLimiter(ASK_THREADS)
+    return await anyio.to_thread.run_sync(
+        answer_json, _assistant(request), question, history, limiter=state.ask_limiter
+    )
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -106,13 +121,13 @@ def _assistant(request: Request) -> Assistant:
 
 
 @router.get("/ask", responses=ANSWER_DOC, summary="Ask a question (query string)")
-def ask_get(
+async def ask_get(
     request: Request,
     question: str | None = Query(None, description="the question"),
     history: list[str] | None = Query(None, description="an earlier question (repeat, oldest first)"),  # noqa: B008
 ) -> JSONResponse:
     """The Answer as JSON; `?question=…&history=…&history=…`."""
-    return answer_json(_assistant(request), question, history)
+    return await run_ask(request, question, history)
 
 
 @router.post(
@@ -130,7 +145,7 @@ async def ask_post(request: Request) -> JSONResponse:
         return error(413, str(exc))
     except ValueError as exc:
         return error(400, str(exc))
-    return await run_in_threadpool(answer_json, assistant, question, history)
+    return await run_ask(request, question, history)
 
 
 @router.get("/claims", summary="The reviewed claims of the essay")

@@ -53,4 +53,4 @@ def test_markdown_table_has_one_row_per_path():
     load = _load_module()
     res = load.LoadResult("rest", 30, 120.0, latencies=[0.1, 0.2, 0.3], wall=1.0, rss_peak_mb=900.0)
     table = load.markdown_table([res])
-    assert "| rest | 30 | 120 s | 3 | 0 |" in table and "0.300 s" in table
+    assert "| rest | 30 | 0 s | 120 s | 3 | 0 |" in table and "0.300 s" in table
