@@ -183,6 +183,20 @@ def test_no_schema_before_login(web):
 # -- read-only ---------------------------------------------------------------------------------------
 
 
+def _held_by(fn):
+    """What a UI handler reaches: its closure cells, or the object of a bound method and its fields."""
+    out = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            out.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:
+        out += [owner, *getattr(owner, "__dict__", {}).values()]
+    return out
+
+
 def test_read_only_refuses_writes_and_keeps_reads(assistant, tmp_path):
     import gradio as gr
 
@@ -197,10 +211,10 @@ def test_read_only_refuses_writes_and_keeps_reads(assistant, tmp_path):
     assert "RAG_READ_ONLY" in READ_ONLY_MESSAGE
     app = build_server(assistant, read_only=True, export_dir=tmp_path)
     cells = [
-        c.cell_contents
+        obj
         for fn in app.state.blocks.fns.values()
-        for c in (getattr(fn.fn, "__closure__", None) or ())
-        if isinstance(getattr(c, "cell_contents", None), (ReadOnlyAssistant, type(assistant)))
+        for obj in _held_by(fn.fn)
+        if isinstance(obj, (ReadOnlyAssistant, type(assistant)))
     ]
     assert cells and all(isinstance(c, ReadOnlyAssistant) for c in cells)  # the UI only sees the guarded one
     assert app.state.read_only is True
