@@ -198,7 +198,7 @@ async def run_path(
     """``users`` concurrent askers on one path for ``duration`` seconds; each request bounded by ``timeout``."""
     require_loopback(url)
     result = LoadResult(path, users, duration, think=think)
-    limits = httpx.Limits(max_connections=users + 5, max_keepalive_connections=users + 5)
+    limits = httpx.Limits(max_connections=users + 5, max_keepalive_connections=users + 5, keepalive_expiry=10)
     async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
         t0 = time.perf_counter()
         stop = t0 + duration

@@ -440,8 +440,15 @@ class Running:
 def uvicorn_config(app: FastAPI) -> Any:
     import uvicorn
 
+    # keep-alive well above clients' own idle expiry (httpx: 5 s), so an idle connection is not
+    # closed by the server at the moment a client reuses it
     return uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=30,
     )
 
 
