@@ -218,3 +218,32 @@ def test_read_only_refuses_writes_and_keeps_reads(assistant, tmp_path):
     ]
     assert cells and all(isinstance(c, ReadOnlyAssistant) for c in cells)  # the UI only sees the guarded one
     assert app.state.read_only is True
+
+
+@pytest.mark.browser
+def test_the_login_page_still_logs_in_in_a_real_browser(guarded):
+    """The schema-free login page works in Chromium: log in, and the app appears."""
+    from pathlib import Path
+
+    chromium = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+    if not chromium.exists():
+        pytest.skip(f"{chromium} is missing")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    guarded.throttle._locked.clear()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(guarded.url)
+            page.get_by_label("username").fill(USER)
+            page.get_by_label("password").fill(PASSWORD)
+            page.get_by_role("button", name="Login").click()
+            page.wait_for_selector("#cp-header")
+            assert errors == []
+        finally:
+            browser.close()
