@@ -192,7 +192,12 @@ def _passage_json(p: Passage) -> dict[str, Any]:
     d = p.to_dict()
     d["citation"], d["citation_markdown"] = plain_text(p.citation), p.citation
     d["cites"] = [
-        {"key": c.key, "citation": plain_text(c.citation), "citation_markdown": c.citation, "locator": c.locator}
+        {
+            "key": c.key,
+            "citation": plain_text(c.citation),
+            "citation_markdown": c.citation,
+            "locator": c.locator,
+        }
         for c in p.cites
     ]
     return d
