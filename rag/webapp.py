@@ -23,15 +23,12 @@ for _k, _v in {
 }.items():
     os.environ.setdefault(_k, _v)
 
-import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import html  # noqa: E402
-import ipaddress  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import re  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -44,7 +41,6 @@ from .claimreview import claim_reviews  # noqa: E402
 from .compose import SUGGESTIONS  # noqa: E402
 from .models import VERDICT_LABELS, VERDICTS, Answer, Claim, Passage  # noqa: E402
 from .render import claims_report  # noqa: E402
-from .settings import Settings  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -558,7 +554,7 @@ def reference_works(assistant: Assistant) -> list:
         for p in d.passages:
             keys.update(c.key for c in p.cites)
     works = [corpus.bibliography[k] for k in keys if k in corpus.bibliography]
-    return sorted(works, key=lambda w: w.citation.lower())
+    return sorted(works, key=lambda w: w.sort_key)
 
 
 def render_sources(assistant: Assistant) -> str:
@@ -1049,67 +1045,3 @@ def build_app(assistant: Assistant, export_dir: str | Path | None = None) -> gr.
         "api_ask": api_ask,
     }  # for tests of the streaming chat handler
     return demo
-
-
-# -- command line -----------------------------------------------------------------------------
-
-
-def is_loopback(host: str) -> bool:
-    if host in {"localhost", "localhost.localdomain"}:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise ValueError("auth must be given as user:password")
-    return user, password
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    from .settings import SettingsError
-
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    p = argparse.ArgumentParser(prog="app.py", description="Counterpoint web app (Gradio).")
-    p.add_argument("--host", default=settings.host, help="interface to bind (default %(default)s; RAG_HOST)")
-    p.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s; RAG_PORT)")
-    p.add_argument(
-        "--auth", default=settings.auth or None, metavar="USER:PASS", help="optional basic auth (RAG_AUTH)"
-    )
-    args = p.parse_args(argv)
-    try:
-        auth = parse_auth(args.auth)
-    except ValueError as exc:
-        p.error(str(exc))
-    if not is_loopback(args.host):
-        print(
-            f"WARNING: binding to {args.host}: the app is exposed beyond this machine"
-            + ("" if auth else " without a password (set --auth user:pass or RAG_AUTH)")
-            + ".",
-            file=sys.stderr,
-        )
-    from .assistant import Assistant
-
-    assistant = Assistant(settings)
-    demo = build_app(assistant)
-    demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        auth=auth,
-        share=False,
-        max_file_size=int(settings.max_file_mb * 1024 * 1024),
-    )  # the server refuses bigger uploads
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
