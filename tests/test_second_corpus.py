@@ -69,7 +69,7 @@ def test_out_of_scope_names_the_second_essay(second):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="rag/assistant.py does not yet pass corpus.info.suggestions to compose.abstain "
+    reason="rag/answerer.py does not yet pass corpus.info.suggestions to compose.abstain "
     "(compose.SUGGESTIONS is still the default); owned elsewhere",
 )
 def test_out_of_scope_suggests_the_second_corpus_questions(second):
