@@ -155,6 +155,8 @@ class Store:
         stats = self.index.sync(
             passages, fingerprint=self.fingerprint(), progress=progress, documents=kept, fresh=fresh
         )
+        if self._corpus is not None:  # the corpus just indexed is the one the new fingerprint names
+            self._corpus = (self.index.manifest.fingerprint, self._corpus[1])
         self.derive_vectors()  # computed at index time, not on the first question
         self.collect_files()
         return stats
