@@ -7,6 +7,7 @@ the lexicon, idf values), keyed so that a commit by another process is picked up
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +28,10 @@ from .settings import Settings
 from .vectors import DerivedVectors, multilingual_sentences
 
 CHAT_TOKENS = frozenset(tokenize(" ".join(CHAT_WORDS)))
+BACK_REFERENCE = re.compile(r"\b(?:he|she|it|they|them|his|her|its|their|this|that|these|those)\b", re.I)
+OUTLET_WORDS = re.compile(
+    r"\b(?:journal|outlet|magazine|periodical|publication|publisher|website|site)\b", re.I
+)
 LANGUAGES_READ = (
     "German, Spanish, French, Italian, Portuguese, Dutch, Polish, Russian, Turkish, Arabic, "
     "Chinese, Japanese, Korean or Thai"
@@ -167,8 +172,37 @@ class Answerer:
         )
         return PartEvidence(text, resolved, essay_hits, lit_hits, sims, qvec), rel
 
+    def _name_the_outlet(self, qa: Question) -> Question:
+        """ "Who runs that journal?" after questions about the essay: the journal is the essay's
+        outlet, which no earlier question named (the answer did). Add its name to the search."""
+        essay = self.corpus.essays.get(self.main_essay_id)
+        outlet = essay.outlet if essay is not None else ""
+        if not (qa.about_essay and outlet and OUTLET_WORDS.search(qa.text)) or fold(outlet) in fold(
+            qa.resolved
+        ):
+            return qa
+        names = tuple(dict.fromkeys([*qa.entities, *fold(outlet).split()]))
+        # the carried-over words of a follow-up only served to find this referent: drop them
+        base = qa.text if qa.followup else qa.resolved
+        return replace(qa, resolved=f"{base} ({outlet})", entities=names)
+
+    def _part_queries(self, qa: Question) -> list[tuple[str, str]]:
+        """(text, search text) per sub-question. A later part that names nothing ("and what else has
+        he published?") is searched with the names of the part before it."""
+        if len(qa.parts) == 1:
+            return [(qa.text, qa.resolved)]
+        out: list[tuple[str, str]] = []
+        carried: tuple[str, ...] = ()
+        for part in qa.parts:
+            names = self.lexicon.find(part)
+            refers = not names or BACK_REFERENCE.search(part)
+            out.append((part, f"{part} ({' '.join(carried)})" if refers and carried else part))
+            carried = names or carried
+        return out
+
     def _english(self, qa: Question, retrieval: str) -> Answer:
-        parts = [(qa.text, qa.resolved)] if len(qa.parts) == 1 else [(p, p) for p in qa.parts]
+        qa = self._name_the_outlet(qa)
+        parts = self._part_queries(qa)
         scored = [self._part(text, resolved, retrieval) for text, resolved in parts]
         evidence = [e for e, _ in scored]
         relevance = max(r for _, r in scored) - self.policy.unknown_name_penalty * len(qa.unknown_names)

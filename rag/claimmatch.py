@@ -9,7 +9,7 @@ card, so two verdicts on the same sentence never sit side by side.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 from .excerpt import WeightedQuery, overlap
@@ -53,34 +53,77 @@ FRAMING = frozenset(
 )
 
 
+def shared_idf(text: str, subject: Set[str], idf: Callable[[str], float]) -> float:
+    """Summed idf of the subject words ``text`` shares, one term per written word: "Lend-Lease"
+    is one shared word, not two."""
+    seen: set[str] = set()
+    total = 0.0
+    for word in text.split():
+        toks = [t for t in tokenize(word) if t in subject and t not in FRAMING and t not in seen]
+        if toks:
+            seen.update(toks)
+            total += max(idf(t) for t in toks)
+    return total
+
+
 def shares_subject(
     c: Claim,
     subject: set[str],
     idf: Callable[[str], float],
     sim: float,
     policy: AnswerPolicy,
-    kinds: set[str] = frozenset(),
-) -> bool:  # type: ignore[assignment]
+    kinds: Set[str] = frozenset(),
+) -> bool:
     """The gate: a strong dense similarity, or rare words in common with the claim's quote or
     figure kinds together with a fair similarity. A question that asks for a quantity of one
     kind (deaths) never gets a claim whose figures are all of another kind (people passing
     through the camps)."""
     specific = {k for k in kinds if k not in {"*", "year"}}
-    if specific and not specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}:
+    counted = specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
+    if specific and not counted:
         return False  # a counting question gets a claim that counts the same thing, or none
-    own = set(tokenize(c.quote + " " + " ".join(f.kind for f in c.figures)))
-    shared = sum(idf(t) for t in (own & subject) - FRAMING)
-    if sim >= policy.claim_alone_sim or (
-        sim >= policy.claim_subject_sim and shared >= policy.claim_anchor_idf
-    ):
+    shared = shared_idf(c.quote + " " + " ".join(f.kind for f in c.figures), subject, idf)
+    tiers = (
+        (policy.claim_alone_sim, 0.0),  # the claim and the question say the same thing
+        (policy.claim_subject_sim, policy.claim_anchor_idf),
+        (policy.claim_shared_sim, policy.claim_subject_idf),
+        (policy.claim_strong_sim, policy.claim_strong_idf),  # many rare words of the claim's own quote
+    )
+    if any(sim >= min_sim and shared >= min_idf for min_sim, min_idf in tiers):
         return True
-    return shared >= policy.claim_subject_idf and sim >= policy.claim_shared_sim
+    # "and tanks?": the question counts what the claim counts, and shares a word of its subject
+    return bool(counted) and shared >= policy.claim_anchor_idf and sim >= policy.claim_counted_sim
 
 
 def _overlaps(a: Claim, b: Claim) -> bool:
     return a.paragraph == b.paragraph and (
         a.quote in b.quote or b.quote in a.quote or len(set(a.quote.split()) & set(b.quote.split())) > 6
     )
+
+
+def _claim_hit(c: Claim, ranked: Sequence[Hit], passages: Sequence[Passage]) -> tuple[Hit, float] | None:
+    """The essay hit that carries the claim and its rank weight; a claim whose paragraph
+    retrieval missed is found among the essay's passages at the lowest weight."""
+    for i, h in enumerate(ranked):
+        if c.paragraph in h.passage.paragraphs and c.quote in h.passage.text:
+            return h, RANK_WEIGHTS[i]
+    p = next((p for p in passages if c.paragraph in p.paragraphs and c.quote in p.text), None)
+    return (Hit(p, 0.0, 0.0, 0.0), RANK_WEIGHTS[-1]) if p is not None else None
+
+
+def _best_distinct(scored: list[ClaimMatch], policy: AnswerPolicy, limit: int) -> list[ClaimMatch]:
+    """Best first, near the best only, one card per essay sentence."""
+    scored = sorted(scored, key=lambda m: -m.score)
+    out: list[ClaimMatch] = []
+    for m in scored:
+        if out and m.score < policy.claim_relative * out[0].score:
+            break
+        if any(_overlaps(m.claim, o.claim) for o in out):
+            continue
+        out.append(m)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def rank_claims(
@@ -93,7 +136,7 @@ def rank_claims(
     policy: AnswerPolicy,
     limit: int = 1,
     multilingual: bool = False,
-    kinds: set[str] = frozenset(),  # type: ignore[assignment]
+    kinds: Set[str] = frozenset(),
     passages: Sequence[Passage] = (),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
@@ -105,21 +148,10 @@ def rank_claims(
     scored: list[ClaimMatch] = []
     ranked = list(essay_hits[: len(RANK_WEIGHTS)])
     for c in claims:
-        rank = next(
-            (
-                i
-                for i, h in enumerate(ranked)
-                if c.paragraph in h.passage.paragraphs and c.quote in h.passage.text
-            ),
-            None,
-        )
-        if rank is not None:
-            hit, weight = ranked[rank], RANK_WEIGHTS[rank]
-        else:
-            p = next((p for p in passages if c.paragraph in p.paragraphs and c.quote in p.text), None)
-            if p is None:
-                continue
-            hit, weight = Hit(p, 0.0, 0.0, 0.0), RANK_WEIGHTS[-1]
+        found = _claim_hit(c, ranked, passages)
+        if found is None:
+            continue
+        hit, weight = found
         sim = sims.get(c.id, 0.0)
         if multilingual:
             if sim >= policy.multilingual_claim_sim:
@@ -128,14 +160,4 @@ def rank_claims(
         score = weight * claim_score(c, q, idf, sim)
         if score >= policy.claim_min_score and shares_subject(c, subject, idf, sim, policy, kinds):
             scored.append(ClaimMatch(c, score, hit))
-    scored.sort(key=lambda m: -m.score)
-    out: list[ClaimMatch] = []
-    for m in scored:
-        if out and m.score < policy.claim_relative * out[0].score:
-            break
-        if any(_overlaps(m.claim, o.claim) for o in out):
-            continue
-        out.append(m)
-        if len(out) >= limit:
-            break
-    return out
+    return _best_distinct(scored, policy, limit)
