@@ -431,8 +431,8 @@ def _chat_tab(app: WebApp) -> dict[str, Any]:
         sanitize_html=True,
         latex_delimiters=[],
         layout="panel",
-        height="62vh",
-        min_height=360,
+        height="auto",  # the thread grows with its answers and the page scrolls (see app.css)
+        min_height=320,
         autoscroll=False,
         placeholder=chat_placeholder(app.view),
         examples=[{"text": q} for q in app.view.examples],
