@@ -421,8 +421,8 @@ def claim_choices(subset: Sequence[Claim]) -> list[tuple[str, str]]:
 # -- the layout --------------------------------------------------------------------------------
 
 
-def _chat_tab(app: WebApp) -> dict[str, Any]:
-    chatbot = gr.Chatbot(
+def _thread_view(app: WebApp) -> gr.Chatbot:
+    return gr.Chatbot(
         value=[],
         elem_id="cp-chat",
         label="Conversation",
@@ -439,7 +439,9 @@ def _chat_tab(app: WebApp) -> dict[str, Any]:
         buttons=["copy_all"],
         feedback_options=None,
     )
-    chat_msg = gr.HTML("", elem_id="cp-chat-msg", js_on_load=None)
+
+
+def _ask_row(app: WebApp) -> tuple[gr.Textbox, gr.Button, gr.Button]:
     with gr.Row(elem_id="cp-ask-row"):
         question = gr.Textbox(
             label="Your question",
@@ -455,6 +457,13 @@ def _chat_tab(app: WebApp) -> dict[str, Any]:
         with gr.Column(scale=1, min_width=150, elem_id="cp-ask-buttons"):
             ask_btn = gr.Button("Ask", variant="primary", elem_id="cp-ask")
             clear_btn = gr.Button("New conversation", size="sm", elem_id="cp-clear")
+    return question, ask_btn, clear_btn
+
+
+def _chat_tab(app: WebApp) -> dict[str, Any]:
+    chatbot = _thread_view(app)
+    chat_msg = gr.HTML("", elem_id="cp-chat-msg", js_on_load=None)
+    question, ask_btn, clear_btn = _ask_row(app)
     with gr.Row(elem_id="cp-answer-downloads"):
         dl = [
             gr.DownloadButton(label, visible=False, size="sm", elem_id=f"cp-dl-{key}")
@@ -513,13 +522,7 @@ def _reader_tab(app: WebApp) -> None:
     reader.select(app.on_reader, None, [review], api_visibility="private")
 
 
-def _claims_tab(app: WebApp) -> None:
-    gr.HTML(
-        '<div class="cp"><p class="cp-sub">The essay\'s checkable claims, each reviewed against the '
-        "literature. Filter them, then select a row to see the claim side by side. Downloads hold the "
-        "claims shown.</p></div>",
-        js_on_load=None,
-    )
+def _claim_filters(app: WebApp) -> tuple[gr.Dropdown, gr.Dropdown, gr.Textbox]:
     counts = {v: sum(1 for c in app.claims if c.verdict == v) for v in VERDICTS}
     sections = sorted({c.section for c in app.claims if c.section})
     with gr.Row():
@@ -545,6 +548,32 @@ def _claims_tab(app: WebApp) -> None:
             elem_id="cp-claim-search",
             min_width=200,
         )
+    return verdict, section, search
+
+
+def _claim_downloads(app: WebApp) -> list[gr.DownloadButton]:
+    files = write_claim_exports(app.assistant, app.export, app.claims, "All reviewed claims.")
+    with gr.Row(elem_id="cp-claim-downloads"):
+        dls = [
+            gr.DownloadButton(label, value=files[key], size="sm", elem_id=eid)
+            for key, label, eid in (
+                ("md", "Claim report (Markdown)", "cp-dl-claims-md"),
+                ("json", "Claims (JSON)", "cp-dl-claims-json"),
+                ("jsonld", "ClaimReview (JSON-LD)", "cp-dl-claimreview"),
+                ("html", "Printable claim report (HTML)", "cp-dl-claims-print"),
+            )
+        ]
+    return dls
+
+
+def _claims_tab(app: WebApp) -> None:
+    gr.HTML(
+        '<div class="cp"><p class="cp-sub">The essay\'s checkable claims, each reviewed against the '
+        "literature. Filter them, then select a row to see the claim side by side. Downloads hold the "
+        "claims shown.</p></div>",
+        js_on_load=None,
+    )
+    verdict, section, search = _claim_filters(app)
     count = gr.HTML(app.claim_count(len(app.claims)), elem_id="cp-claim-count-box", js_on_load=None)
     table = gr.Dataframe(
         claim_table_rows(app.claims),
@@ -565,17 +594,7 @@ def _claims_tab(app: WebApp) -> None:
         elem_id="cp-claim-view",
         js_on_load=None,
     )
-    files = write_claim_exports(app.assistant, app.export, app.claims, "All reviewed claims.")
-    with gr.Row(elem_id="cp-claim-downloads"):
-        dls = [
-            gr.DownloadButton(label, value=files[key], size="sm", elem_id=eid)
-            for key, label, eid in (
-                ("md", "Claim report (Markdown)", "cp-dl-claims-md"),
-                ("json", "Claims (JSON)", "cp-dl-claims-json"),
-                ("jsonld", "ClaimReview (JSON-LD)", "cp-dl-claimreview"),
-                ("html", "Printable claim report (HTML)", "cp-dl-claims-print"),
-            )
-        ]
+    dls = _claim_downloads(app)
     ins, outs = [verdict, section, search], [table, count, pick, *dls]
     verdict.change(app.on_filter, ins, outs, api_visibility="private")
     section.change(app.on_filter, ins, outs, api_visibility="private")
