@@ -90,6 +90,12 @@ def corpus_view(corpus: Corpus, examples: Sequence[str] = ()) -> CorpusView:
     )
 
 
+def essay_citation(essay: Essay) -> str:
+    """Author, “Title”, *Outlet*, date, leaving out what the essay file does not give."""
+    parts = [essay.author, f"“{essay.title}”", f"*{essay.outlet}*" if essay.outlet else "", essay.date]
+    return ", ".join(p for p in parts if p)
+
+
 def essay_label(view: CorpusView) -> str:
     """“Title” (Author, *Outlet*, year), from the corpus."""
     bits = ", ".join(x for x in (view.author, f"*{view.outlet}*" if view.outlet else "", view.year) if x)
@@ -220,7 +226,7 @@ def render_essay_reader(essay: Essay, claims: Sequence[Claim], bibliography: Map
     last = max((p.number for p in essay.paragraphs), default=0)
     return (
         '<div class="cp cp-reader">'
-        f'<p class="cp-sub">{esc(essay.citation)}. Paragraphs ¶{first}–¶{last}; {len(claims)} reviewed claims '
+        f'<p class="cp-sub">{esc(essay_citation(essay))}. Paragraphs ¶{first}–¶{last}; {len(claims)} reviewed claims '
         "are marked in the text. Select one to see its review.</p>"
         f"{reader_legend(claims)}<article class='cp-essay'>{body}</article>"
         f'<h2 id="cp-notes">The essay\'s notes ({len(essay.notes)}), with the works they cite</h2>'
@@ -279,7 +285,7 @@ def _essay_card(essay: Essay, view: CorpusView) -> str:
         f"<dt>Title</dt><dd>{esc(essay.title)}</dd><dt>Author</dt><dd>{esc(essay.author)}</dd>"
         f"<dt>Outlet</dt><dd>{outlet}</dd><dt>Date</dt><dd>{esc(essay.date)}</dd>"
         f"<dt>Paragraphs</dt><dd>¶{view.first_paragraph}–¶{view.last_paragraph}</dd>"
-        f"<dt>Footnotes</dt><dd>{view.notes}</dd><dt>Citation</dt><dd>{esc(essay.citation)}</dd></dl>"
+        f"<dt>Footnotes</dt><dd>{view.notes}</dd><dt>Citation</dt><dd>{esc(essay_citation(essay))}</dd></dl>"
         '<p class="cp-sub">Counterpoint shows this essay as the contested source: its words are quoted '
         "verbatim and set beside the literature, never endorsed.</p></div>"
     )
