@@ -54,7 +54,8 @@ from .webpages import (
     reader_placeholder,
     render_add_report,
     render_documents,
-    render_essay_reader,
+    render_essay_notes,
+    render_essay_text,
     render_sources,
     upload_rules_html,
 )
@@ -371,9 +372,9 @@ class WebApp:
         year: str,
         publisher: str,
         progress: Any = gr.Progress(),  # noqa: B008 - gradio's documented idiom
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str, None]:
         if not paths:
-            return render_message("Choose one or more files first."), self.documents_html()
+            return render_message("Choose one or more files first."), self.documents_html(), None
         files = [getattr(p, "name", p) for p in paths]
         flags = {"title": title, "author": author, "year": year, "publisher": publisher}
 
@@ -384,7 +385,7 @@ class WebApp:
             report = self.assistant.add(files, side=side, flags=flags, progress=prog)
         finally:
             remove_uploads(files)  # never left in the temp folder
-        return render_add_report(report), self.documents_html()
+        return render_add_report(report), self.documents_html(), None  # the uploads are gone: clear the box
 
     def on_remove(self, evt: gr.SelectData) -> tuple[str, str]:
         doc_id = str(evt.value or "").strip()
@@ -512,13 +513,13 @@ def _reader_tab(app: WebApp) -> None:
         return
     with gr.Row(elem_id="cp-reader-row"):
         with gr.Column(scale=3, min_width=320):
-            reader = gr.HTML(
-                render_essay_reader(essay, app.claims, app.assistant.corpus.bibliography),
-                elem_id="cp-reader",
-                js_on_load=READER_JS,
-            )
+            reader = gr.HTML(render_essay_text(essay, app.claims), elem_id="cp-reader", js_on_load=READER_JS)
         with gr.Column(scale=2, min_width=320, elem_id="cp-reader-side"):
             review = gr.HTML(reader_placeholder(), elem_id="cp-reader-review", js_on_load=None)
+    # After the review column, so that on a phone the review comes before the notes.
+    gr.HTML(
+        render_essay_notes(essay, app.assistant.corpus.bibliography), elem_id="cp-notes-box", js_on_load=None
+    )
     reader.select(app.on_reader, None, [review], api_visibility="private")
 
 
@@ -633,7 +634,7 @@ def _documents_tab(app: WebApp) -> gr.HTML:
             add = gr.Button("Add to the index", variant="primary", elem_id="cp-add")
     report = gr.HTML(elem_id="cp-add-report", js_on_load=None)
     listing = gr.HTML(app.documents_html(), elem_id="cp-documents", js_on_load=REMOVE_JS)
-    add.click(app.on_add, [files, side, *meta], [report, listing], api_visibility="private")
+    add.click(app.on_add, [files, side, *meta], [report, listing, files], api_visibility="private")
     listing.select(app.on_remove, None, [report, listing], api_visibility="private")
     return listing
 

@@ -54,6 +54,11 @@ def paras(text: str, mark: str = "") -> str:
     return "".join(out)
 
 
+def quoted(text: str) -> str:
+    """“text”, unless the text brings its own opening quote mark (no “"doubled marks)."""
+    return text if text[:1] in "\"“‘'«„" else f"“{text}”"
+
+
 def uid(prefix: str = "cp") -> str:
     """A page-unique id, so two answers in one thread never share an anchor."""
     return f"{prefix}{next(_ids)}"
@@ -154,7 +159,7 @@ def render_passage(p: Passage) -> str:
         extra = _literature_extra(p)
     return (
         f'<div class="cp-passage" data-marker="{esc(p.marker)}">'
-        f'<blockquote class="cp-quote">{marker}“{esc(p.quote or p.text)}”</blockquote>'
+        f'<blockquote class="cp-quote">{marker}{esc(quoted(p.quote or p.text))}</blockquote>'
         f'<p class="cp-loc">{loc}</p>'
         f'<details class="cp-more"><summary>Full passage and citation [{esc(p.marker)}]</summary>'
         f'<div class="cp-full">{paras(p.text, p.quote)}</div>{extra}</details></div>'
@@ -273,8 +278,8 @@ def render_answer_html(
         out.append(
             f'<p class="cp-premise"><span class="cp-lbl">Premise check:</span> {esc(answer.premise)}</p>'
         )
-    if show_verdict:
-        out.append(verdict_block(answer))
+    if show_verdict and (answer.cards or answer.claim_list or answer.intent in ("claim", "compare")):
+        out.append(verdict_block(answer))  # an overview question gets no empty "no verdict" box
     out.append(figures_table(_fig_row(f) for f in answer.figures))
     out.append(render_columns(answer, provenance))
     if answer.synthesis:
@@ -391,11 +396,25 @@ def _claim_sources(c: Claim) -> str:
     )
 
 
-def render_claim_card(c: Claim, figures: bool = True) -> str:
-    """A reviewed claim: its words, verdict, rationale, figures, notes and the works it rests on."""
-    figs = (
-        figures_table((f.kind, esc(f.essay), esc(f.literature), f.note) for f in c.figures) if figures else ""
+def _figure_list(c: Claim) -> str:
+    """A claim's figures as a list (a narrow panel has no room for a four-column table)."""
+    items = "".join(
+        f"<li><strong>{esc(f.kind)}</strong>: the essay {esc(f.essay)} · the literature {esc(f.literature)}"
+        + (f' <span class="cp-sub">({esc(f.note)})</span>' if f.note else "")
+        + "</li>"
+        for f in c.figures
     )
+    return f'<p class="cp-lbl">Figures side by side</p><ul class="cp-figlist">{items}</ul>' if items else ""
+
+
+def render_claim_card(c: Claim, figures: bool = True, compact: bool = False) -> str:
+    """A reviewed claim: its words, verdict, rationale, figures, notes and the works it rests on."""
+    if not figures:
+        figs = ""
+    elif compact:
+        figs = _figure_list(c)
+    else:
+        figs = figures_table((f.kind, esc(f.essay), esc(f.literature), f.note) for f in c.figures)
     return (
         f'<div class="cp-verdict cp-v-{esc(c.verdict)}" role="note" aria-label="Assessment" data-claim="{esc(c.id)}">'
         f'{verdict_badge(c.verdict)}<span class="cp-vlabel">{esc(VERDICT_LABELS.get(c.verdict, ""))}</span>'
@@ -407,18 +426,18 @@ def render_claim_card(c: Claim, figures: bool = True) -> str:
 
 def render_claim_review(c: Claim, answer: Answer | None, provenance: str = "", compact: bool = False) -> str:
     """The claim card, then the essay and the literature side by side for the claim's words;
-    ``compact`` (beside the essay itself) shows only the literature."""
+    ``compact`` (beside the essay itself) shows only the literature, and a way back to the claim."""
     if answer is None or answer.abstained:
-        return f'<div class="cp cp-claim-view">{render_claim_card(c)}</div>'
-    card = render_claim_card(c, figures=compact or not answer.figures)
+        return f'<div class="cp cp-claim-view">{render_claim_card(c, compact=compact)}</div>'
+    card = render_claim_card(c, figures=compact or not answer.figures, compact=compact)
     if compact:
         mainstream = [p for p in answer.literature if not is_user_passage(p)]
-        lit = (
-            "".join(render_passage(p) for p in mainstream)
-            or '<p class="cp-empty">Nothing in the reference corpus.</p>'
+        lit = "".join(render_passage(p) for p in mainstream) or (
+            '<p class="cp-empty">Nothing in the reference corpus.</p>'
         )
+        back = f'<p class="cp-back"><a href="#cp-par-{esc(c.paragraph)}">Back to ¶{esc(c.paragraph)} in the essay</a></p>'
         return (
-            f'<div class="cp cp-claim-view">{card}'
+            f'<div class="cp cp-claim-view">{back}{card}'
             f'<section class="cp-col cp-col-lit" aria-label="{esc(LITERATURE_HEADER)}">'
             f"<h3>{esc(LITERATURE_HEADER)}</h3>{lit}</section></div>"
         )

@@ -195,14 +195,17 @@ def render_paragraph(p: Paragraph, claims: Sequence[Claim]) -> str:
 
 
 def _note_html(n: Any, bibliography: Mapping[str, Work]) -> str:
+    """A note as the essay gives it; an Ibid. resolved to its work; the bibliography entry it matches."""
     work = bibliography.get(n.key) if n.key else None
-    resolved = esc(n.work) + (f", {esc(n.pages)}" if n.pages else "")
-    via = f" (Ibid., via note [{n.ibid_of}])" if n.ibid_of else ""
-    full = f'<br><span class="cp-sub">In the bibliography: {esc(work.citation)}</span>' if work else ""
-    return (
-        f'<li id="cp-note-{n.number}" value="{n.number}"><span class="cp-note-raw">{esc(n.raw)}</span>'
-        f'<br><span class="cp-lbl">Resolved:</span> {resolved}{via}{full}</li>'
-    )
+    out = f'<li id="cp-note-{n.number}" value="{n.number}"><span class="cp-note-raw">{esc(n.raw)}</span>'
+    if n.ibid_of:
+        pages = f", {esc(n.pages)}" if n.pages else ""
+        out += (
+            f'<br><span class="cp-lbl">Resolved:</span> {esc(n.work)}{pages} (Ibid., via note [{n.ibid_of}])'
+        )
+    if work is not None:
+        out += f'<br><span class="cp-sub">The work: {esc(work.citation)}</span>'
+    return out + "</li>"
 
 
 def reader_legend(claims: Sequence[Claim]) -> str:
@@ -217,20 +220,31 @@ def reader_legend(claims: Sequence[Claim]) -> str:
 
 def render_essay_reader(essay: Essay, claims: Sequence[Claim], bibliography: Mapping[str, Work]) -> str:
     """The whole essay paragraph by paragraph, reviewed claims marked in place, notes resolved."""
+    return render_essay_text(essay, claims) + render_essay_notes(essay, bibliography)
+
+
+def render_essay_text(essay: Essay, claims: Sequence[Claim]) -> str:
+    """The essay paragraph by paragraph, each reviewed claim marked where it stands."""
     by_par: dict[int, list[Claim]] = {}
     for c in claims:
         by_par.setdefault(c.paragraph, []).append(c)
     body = "".join(render_paragraph(p, by_par.get(p.number, ())) for p in essay.paragraphs)
-    notes = "".join(_note_html(essay.notes[k], bibliography) for k in sorted(essay.notes))
     first = min((p.number for p in essay.paragraphs), default=0)
     last = max((p.number for p in essay.paragraphs), default=0)
     return (
         '<div class="cp cp-reader">'
         f'<p class="cp-sub">{esc(essay_citation(essay))}. Paragraphs ¶{first}–¶{last}; {len(claims)} reviewed claims '
         "are marked in the text. Select one to see its review.</p>"
-        f"{reader_legend(claims)}<article class='cp-essay'>{body}</article>"
-        f'<h2 id="cp-notes">The essay\'s notes ({len(essay.notes)}), with the works they cite</h2>'
-        f'<ol class="cp-notes">{notes}</ol></div>'
+        f"{reader_legend(claims)}<article class='cp-essay'>{body}</article></div>"
+    )
+
+
+def render_essay_notes(essay: Essay, bibliography: Mapping[str, Work]) -> str:
+    """The essay's footnotes, Ibid. chains resolved, each with the work it cites."""
+    notes = "".join(_note_html(essay.notes[k], bibliography) for k in sorted(essay.notes))
+    return (
+        f'<div class="cp cp-reader-notes"><h2 id="cp-notes">The essay\'s notes ({len(essay.notes)}), with the works '
+        f'they cite</h2><ol class="cp-notes">{notes}</ol></div>'
     )
 
 

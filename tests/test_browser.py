@@ -34,6 +34,20 @@ ARGS = [
 TIMEOUT = 60_000  # ms; the first answer may warm caches
 PLAN_Q = "When did the second Five-Year Plan begin?"
 OVERFLOW_JS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+# Gradio clips its container, so the page's scrollWidth alone would miss content cut off at the
+# right edge: every visible element must end inside the viewport, or inside a box that scrolls.
+CUT_OFF_JS = """() => {
+  const w = window.innerWidth + 1, bad = [];
+  const scrolls = (p) => ['auto', 'scroll'].includes(getComputedStyle(p).overflowX);
+  for (const e of document.querySelectorAll('.gradio-container *')) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height || r.right <= w || e.closest('[aria-hidden=true], .visually-hidden')) continue;
+    let p = e.parentElement, ok = false;
+    while (p && !ok) { ok = scrolls(p) && p.getBoundingClientRect().right <= w; p = p.parentElement; }
+    if (!ok) bad.push(`${e.tagName}.${String(e.className).slice(0, 40)} right=${Math.round(r.right)}`);
+  }
+  return bad.slice(0, 5);
+}"""
 
 pytestmark = [
     pytest.mark.browser,
@@ -120,9 +134,11 @@ def open_tab(pg, name: str) -> None:
         tab.click()
 
 
-def no_overflow(pg) -> None:
+def no_overflow(pg, cut_off: bool = True) -> None:
     width, inner = pg.evaluate(OVERFLOW_JS)
     assert width <= inner, f"the page overflows horizontally: {width} > {inner}"
+    if cut_off:
+        assert pg.evaluate(CUT_OFF_JS) == [], "content runs past the right edge"
 
 
 def share_question(card) -> str:
@@ -270,8 +286,10 @@ def test_essay_reader_marks_claims_and_a_click_opens_the_review(page, live_app):
     assert mark.locator(".cp-icon.cp-shape-square").count() == 1  # and as an icon and a shape
     assert "750,000 trucks" in mark.inner_text()
     essay = next(iter(live_app.assistant.corpus.essays.values()))
-    assert reader.locator("ol.cp-notes > li").count() == len(essay.notes)
-    assert "Mosier" in reader.locator("#cp-note-29").inner_text()  # the footnote with its resolved work
+    notes = pg.locator("#cp-notes-box")
+    assert notes.locator("ol.cp-notes > li").count() == len(essay.notes)
+    assert "Mosier" in notes.locator("#cp-note-29").inner_text()  # the footnote with its resolved work
+    assert "Ibid., via note" in notes.inner_text()
     mark.click()
     review = pg.locator("#cp-reader-review")
     review.get_by_text("reviewed claim C45").wait_for()
@@ -424,7 +442,7 @@ def test_claims_tab_filters_and_exports_follow_the_filter(page, live_app, tmp_pa
     pr.goto(printable.resolve().as_uri())
     assert pr.locator(".cp-print-claim").count() == n
     pr.emulate_media(media="print")
-    no_overflow(pr)
+    no_overflow(pr, cut_off=False)
     assert pr.pdf(format="A4")[:4] == b"%PDF"
 
 
@@ -441,7 +459,7 @@ def test_printable_answer_prints_cleanly(page, live_app, tmp_path):
     assert pr.locator("details:not([open])").count() == 0  # every citation opened for paper
     assert pr.locator(".cp-col-lit ul.cp-cites li").first.is_visible()
     pr.emulate_media(media="print")
-    no_overflow(pr)
+    no_overflow(pr, cut_off=False)
     pdf = pr.pdf(format="A4")
     assert pdf[:4] == b"%PDF" and len(pdf) > 20_000
 
