@@ -452,7 +452,7 @@ def _ask_row(app: WebApp) -> tuple[gr.Textbox, gr.Button, gr.Button]:
             scale=6,
             min_width=280,
             elem_id="cp-question",
-            autofocus=True,
+            autofocus=False,  # on a phone, focus would scroll past the header and open the keyboard
             submit_btn=False,
         )
         with gr.Column(scale=1, min_width=150, elem_id="cp-ask-buttons"):
@@ -582,7 +582,7 @@ def _claims_tab(app: WebApp) -> None:
         datatype=["str", "str", "number", "str", "str"],
         interactive=False,
         wrap=True,
-        column_widths=["70px", "130px", "50px", "180px", "auto"],
+        column_widths=["7%", "13%", "5%", "18%", "57%"],
         max_height=420,
         elem_id="cp-claims-table",
         label="Reviewed claims",
