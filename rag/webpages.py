@@ -376,24 +376,26 @@ def _field(row: Any, key: str) -> Any:
     return row.get(key, "") if isinstance(row, Mapping) else getattr(row, key, "")
 
 
+def _document_row(r: Any) -> str:
+    doc_id, title = _field(r, "id"), _field(r, "title")
+    facts = [doc_id, _field(r, "file"), f"{_field(r, 'side')} side", f"{_field(r, 'passages')} passages"]
+    return (
+        f'<tr data-doc="{esc(doc_id)}"><td><span class="cp-doc-title">{esc(title)}</span><br>'
+        f'<span class="cp-sub cp-doc-facts">{esc(" · ".join(str(f) for f in facts if f))}</span></td>'
+        f'<td class="cp-doc-action"><button type="button" class="cp-remove" data-remove="{esc(doc_id)}" '
+        f'aria-label="Remove {esc(title)}">Remove</button></td></tr>'
+    )
+
+
 def render_documents(rows: Iterable[Any]) -> str:
-    """The user documents in the index, each with its own Remove button."""
+    """The user documents in the index, each with its own Remove button (two columns fit a phone)."""
     mine = [r for r in rows if _field(r, "origin") == "user"]
     if not mine:
         return '<div class="cp"><p class="cp-sub" id="cp-docs-empty">No documents added yet.</p></div>'
-    body = "".join(
-        f'<tr data-doc="{esc(_field(r, "id"))}"><td>{esc(_field(r, "title"))}'
-        f'<br><span class="cp-sub">{esc(_field(r, "id"))}'
-        + (f" · {esc(_field(r, 'file'))}" if _field(r, "file") else "")
-        + f'</span></td><td>{esc(_field(r, "side"))}</td><td class="cp-num">{esc(_field(r, "passages"))}</td>'
-        f'<td><button type="button" class="cp-remove" data-remove="{esc(_field(r, "id"))}" '
-        f'aria-label="Remove {esc(_field(r, "title"))}">Remove</button></td></tr>'
-        for r in mine
-    )
     return (
-        f'<div class="cp"><h3>Your documents ({len(mine)})</h3><div class="cp-scroll"><table class="cp-figs cp-docs">'
-        '<thead><tr><th scope="col">Document</th><th scope="col">Side</th><th scope="col">Passages</th>'
-        f'<th scope="col"><span class="cp-vh">Remove</span></th></tr></thead><tbody>{body}</tbody></table></div></div>'
+        f'<div class="cp"><h3>Your documents ({len(mine)})</h3><table class="cp-figs cp-docs">'
+        '<thead><tr><th scope="col">Document</th><th scope="col"><span class="cp-vh">Remove</span></th></tr></thead>'
+        f"<tbody>{''.join(_document_row(r) for r in mine)}</tbody></table></div>"
     )
 
 

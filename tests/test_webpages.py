@@ -226,3 +226,26 @@ def test_renderers_import_no_gradio_and_webapp_sets_no_environment():
     lines = out.stdout.strip().splitlines()
     assert lines[0] == "False", out.stderr
     assert lines[1] == "[]", out.stderr  # importing the web app changes no environment variable
+
+
+def test_documents_list_has_a_remove_button_per_row():
+    from rag.webpages import render_documents
+
+    rows = [
+        {"id": "essay:x", "title": "Bundled", "side": "essay", "passages": 3, "origin": "bundled"},
+        {
+            "id": "user:a",
+            "title": "A <b>",
+            "side": "literature",
+            "passages": 2,
+            "origin": "user",
+            "file": "a.txt",
+        },
+        {"id": "user:b", "title": "B", "side": "essay", "passages": 1, "origin": "user"},
+    ]
+    out = render_documents(rows)
+    assert "Your documents (2)" in out and "Bundled" not in out and "A &lt;b&gt;" in out
+    assert 'data-remove="user:a"' in out and 'data-remove="user:b"' in out
+    assert "user:a · a.txt · literature side · 2 passages" in out
+    assert "No documents added yet." in render_documents(rows[:1])
+    assert_inert(out)
