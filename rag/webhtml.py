@@ -142,7 +142,10 @@ def _literature_extra(p: Passage) -> str:
     cites = "".join(f"<li>{esc(c.text)}</li>" for c in p.cites)
     out = f'<p class="cp-citation"><span class="cp-lbl">{esc(p.kind_label)}:</span> {esc(p.title)}, {esc(p.locator)}</p>'
     if cites:
-        out += f'<p class="cp-citation"><span class="cp-lbl">Works summarised:</span></p><ul class="cp-cites">{cites}</ul>'
+        label = (
+            "Full citation" if is_user_passage(p) else "Works summarised"
+        )  # a user's file summarises nothing
+        out += f'<p class="cp-citation"><span class="cp-lbl">{label}:</span></p><ul class="cp-cites">{cites}</ul>'
     return out
 
 
