@@ -53,6 +53,19 @@ FRAMING = frozenset(
 )
 
 
+def shared_idf(text: str, subject: Set[str], idf: Callable[[str], float]) -> float:
+    """Summed idf of the subject words ``text`` shares, one term per written word: "Lend-Lease"
+    is one shared word, not two."""
+    seen: set[str] = set()
+    total = 0.0
+    for word in text.split():
+        toks = [t for t in tokenize(word) if t in subject and t not in FRAMING and t not in seen]
+        if toks:
+            seen.update(toks)
+            total += max(idf(t) for t in toks)
+    return total
+
+
 def shares_subject(
     c: Claim,
     subject: set[str],
@@ -66,15 +79,20 @@ def shares_subject(
     kind (deaths) never gets a claim whose figures are all of another kind (people passing
     through the camps)."""
     specific = {k for k in kinds if k not in {"*", "year"}}
-    if specific and not specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}:
+    counted = specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
+    if specific and not counted:
         return False  # a counting question gets a claim that counts the same thing, or none
-    own = set(tokenize(c.quote + " " + " ".join(f.kind for f in c.figures)))
-    shared = sum(idf(t) for t in (own & subject) - FRAMING)
-    if sim >= policy.claim_alone_sim or (
-        sim >= policy.claim_subject_sim and shared >= policy.claim_anchor_idf
-    ):
+    shared = shared_idf(c.quote + " " + " ".join(f.kind for f in c.figures), subject, idf)
+    tiers = (
+        (policy.claim_alone_sim, 0.0),  # the claim and the question say the same thing
+        (policy.claim_subject_sim, policy.claim_anchor_idf),
+        (policy.claim_shared_sim, policy.claim_subject_idf),
+        (policy.claim_strong_sim, policy.claim_strong_idf),  # many rare words of the claim's own quote
+    )
+    if any(sim >= min_sim and shared >= min_idf for min_sim, min_idf in tiers):
         return True
-    return shared >= policy.claim_subject_idf and sim >= policy.claim_shared_sim
+    # "and tanks?": the question counts what the claim counts, and shares a word of its subject
+    return bool(counted) and shared >= policy.claim_anchor_idf and sim >= policy.claim_counted_sim
 
 
 def _overlaps(a: Claim, b: Claim) -> bool:

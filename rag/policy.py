@@ -47,6 +47,11 @@ class AnswerPolicy:
     claim_subject_sim: float = _p(0.55, "…or with at least one shared word of ``claim_anchor_idf``.")
     claim_anchor_idf: float = _p(1.0, "Summed idf of shared words that anchors a high-similarity claim.")
     claim_shared_sim: float = _p(0.48, "Least dense similarity when the gate passes on shared rare words.")
+    claim_strong_idf: float = _p(5.0, "Summed idf of shared words so high that a modest similarity suffices…")
+    claim_strong_sim: float = _p(0.38, "…namely this one (a quoted phrase, several rare names).")
+    claim_counted_sim: float = _p(
+        0.40, "Least similarity when the question counts the kind the claim counts and shares a word."
+    )
     claim_relative: float = _p(0.75, "Extra cards must score at least this share of the best card.")
     multilingual_claim_sim: float = _p(
         0.33,

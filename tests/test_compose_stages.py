@@ -266,3 +266,42 @@ def test_compose_an_overview_lists_the_claims_from_curated_data():
         a.direct.startswith("Of the essay's 2 reviewed claims, 2 are contradicted")
         and a.literature[0].id == "p1"
     )
+
+
+def test_a_hyphenated_word_is_one_shared_word():
+    from rag.claimmatch import shared_idf
+
+    subject = set(tokenize("How important was Lend-Lease?"))
+    assert shared_idf("congressional approval for Lend-Lease aid", subject, idf) == 2.5
+
+
+def test_many_shared_rare_words_pass_with_a_modest_similarity():
+    c = replace(C27, id="C17", quote="Roosevelt said it would promote peace and democracy in the world")
+    subject = set(tokenize("Is the 'peace and democracy in the world' quote from Roosevelt genuine?"))
+    assert shares_subject(c, subject, idf, sim=0.45, policy=POLICY)
+    assert not shares_subject(c, subject, idf, sim=0.30, policy=POLICY)
+
+
+def test_a_follow_up_that_counts_the_claims_kind_passes_with_one_shared_word():
+    subject = set(tokenize("and tanks? (lend lease Red Army)"))
+    c = replace(
+        C45, figures=(Figure("tanks", "12,575", "12,575"),), quote="12,575 tanks went to the Red Army"
+    )
+    assert shares_subject(c, subject, lambda t: 1.2, sim=0.45, policy=POLICY, kinds={"tanks", "*"})
+    assert not shares_subject(c, subject, lambda t: 1.2, sim=0.45, policy=POLICY)
+
+
+def test_a_section_headed_by_the_question_s_subject_passes_the_literature_gate():
+    q = analyze("Did American engineers build Uralvagonzavod?")
+    q = replace(q, entities=("uralvagonzavod",))
+    top = lit("u1", "The claim that American engineers built Uralvagonzavod could not be verified.", "uvz")
+    top = replace(top, title="Uralvagonzavod")
+    same = replace(
+        lit("u2", "The railway-car plant was built in 1936 at Nizhny Tagil.", "uvz"), title="Uralvagonzavod"
+    )
+    other = lit("k1", "Komsomolsk-on-Amur was founded in 1932 and built by forced labour.", "komsomolsk")
+    lit_hits = [Hit(top, 0.033, 0.80, 1.0), Hit(other, 0.032, 0.52, 1.0), Hit(same, 0.031, 0.50, 1.0)]
+    part = PartEvidence(q.text, q.resolved, [], lit_hits, {})
+    policy = replace(POLICY, literature_min_overlap=1.0)  # words alone let nothing through
+    a = compose(q, [part], _ctx(), policy, top_k=3)
+    assert [p.id for p in a.literature] == ["u1", "u2"]
