@@ -437,7 +437,7 @@ def _thread_view(app: WebApp) -> gr.Chatbot:
         autoscroll=False,
         placeholder=chat_placeholder(app.view),
         examples=[{"text": q} for q in app.view.examples],
-        buttons=["copy_all"],
+        buttons=[],  # "copy all" would copy the cards' HTML; downloads give Markdown and JSON
         feedback_options=None,
     )
 
