@@ -1,6 +1,6 @@
-"""Counterpoint web app (Gradio). A thin shell over rag.Assistant; see rag/webapp.py."""
+"""Counterpoint web app: the UI (rag/webapp.py) and the REST API served by rag/server.py."""
 
-from rag.webapp import main
+from rag.server import main
 
 if __name__ == "__main__":
     main()

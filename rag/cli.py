@@ -89,13 +89,28 @@ def cmd_claims(args) -> int:
     elif args.format == "markdown":
         print(claims_report(claims))
     else:
-        for c in claims:
-            print(f"{c.id:5} ¶{c.paragraph:<3} {c.verdict:14} {c.quote[:90]}")
-        counts: dict[str, int] = {}
-        for c in claims:
-            counts[c.verdict] = counts.get(c.verdict, 0) + 1
-        print(f"\n{len(claims)} reviewed claims: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        print_claims_table(claims)
     return 0
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut at a word boundary to at most ``width`` characters, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def print_claims_table(claims, width: int = 90) -> None:
+    """A header row, one claim a line (the quote cut at a word boundary), then the counts."""
+    print(f"{'ID':5} {'¶':4} {'Verdict':14} Claim (the essay's words)")
+    for c in claims:
+        print(f"{c.id:5} ¶{c.paragraph:<3} {c.verdict:14} {clip(c.quote, width)}")
+    counts: dict[str, int] = {}
+    for c in claims:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    print(f"\n{len(claims)} reviewed claims: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
 
 def cmd_add(args) -> int:
@@ -203,10 +218,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .settings import SettingsError
 
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except (SettingsError, IndexBusy) as exc:  # a message for the user, not a traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `rag claims | head`: the reader has what it wanted
+        return quiet_exit()
+
+
+def quiet_exit() -> int:
+    """After a closed pipe: point stdout at /dev/null so the final flush cannot fail loudly."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from .essay import Essay, parse_essay
-from .models import VERDICTS, Cite, Claim, Figure, Passage, Work
+from .models import VERDICTS, Cite, Claim, Figure, Passage, Work, quoted
 
 CITE_RE = re.compile(r"\[@([A-Za-z0-9_.:-]+)(?:,\s*([^\]]+))?\]")
 SOURCES_RE = re.compile(r"^Sources?:\s*(.+)$", re.M)
@@ -115,6 +115,8 @@ def load_bibliography(path: Path) -> dict[str, Work]:
         fields = {
             k: ("" if v is None else str(v)) for k, v in entry.items() if k in Work.__dataclass_fields__
         }
+        if not fields.get("author") and entry.get("editor"):  # an edited volume is listed under its editor
+            fields["author"] = f"{entry['editor']} (ed.)"
         if "issue" in entry and entry["issue"] is not None:
             fields["volume"] = f"{fields.get('volume', '')}:{entry['issue']}".strip(":")
         out[str(key)] = Work(key=str(key), **{k: v for k, v in fields.items() if k != "key"})
@@ -169,7 +171,7 @@ def load_markdown_document(
         cites = parse_cites(sources, bibliography, where)
         locator = f"§{n} {heading}"
         label = "digest" if kind == "digest" else "profile" if kind == "profile" else "document"
-        citation = f"Counterpoint {label} “{title}”, {locator}"
+        citation = f"Counterpoint {label} {quoted(title)}, {locator}"
         if cites:
             citation += ". Summarises: " + " ".join(c.text for c in cites)
         passages.append(

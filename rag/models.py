@@ -6,6 +6,7 @@ Everything is frozen: a stage that refines a record makes a new one with ``datac
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -26,6 +27,47 @@ KIND_LABELS = {
     "primary": "Primary source",
     "document": "User document",
 }
+_EMPHASIS = re.compile(r"\*([^*\n]+?)\*")
+_OPEN_QUOTE = re.compile(r'(^|[\s(\[{\u2014\u2013-])"')
+
+
+def plain_text(text: str) -> str:
+    """Markdown emphasis removed (``*Title*`` -> ``Title``): citation fields of the JSON are plain text."""
+    return _EMPHASIS.sub(r"\1", text or "")
+
+
+def quoted(title: str) -> str:
+    """A title in curly double quotes; straight double quotes inside it become single curly ones,
+    so a title that starts with a quotation never shows doubled marks (“"The Good War"…)."""
+    inner = _OPEN_QUOTE.sub("\\1\u2018", title).replace('"', "\u2019")
+    return f"\u201c{inner}\u201d"
+
+
+def sort_name(names: str) -> str:
+    """Sort key of an author field by surname: 'John Lewis Gaddis and X' -> 'gaddis john lewis'.
+
+    Institutional authors ('U.S. Department of State') sort by their whole name."""
+    from unicodedata import combining, normalize
+
+    first = re.sub(r"\s*\((?:eds?|unsigned[^)]*)\.?\)", "", names or "").strip()
+    words = first.replace(",", " ").split()
+    personal = not (set(words) & _INSTITUTIONAL) and len(words) > 1
+    if personal:
+        first = re.split(r",| and ", first)[0].strip()
+        words = [w for w in first.split() if w.rstrip(".") not in {"Jr", "Sr", "II", "III", "IV"}]
+        i = len(words) - 1
+        while i > 1 and words[i - 1].lower() in _PARTICLES:
+            i -= 1
+        first = " ".join(words[i:] + words[:i])
+    folded = "".join(c for c in normalize("NFKD", first) if not combining(c))
+    return folded.lower()
+
+
+_PARTICLES = {"van", "von", "de", "der", "den", "du", "la", "le", "ó", "o'", "mac", "di", "da"}
+_INSTITUTIONAL = {
+    "Office", "Department", "League", "Center", "Centre", "Encyclopaedia", "Encyclopedia", "Reviews",
+    "Institute", "Institution", "Committee", "Society", "Association", "University", "Time",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,7 +90,7 @@ class Work:
     @property
     def citation(self) -> str:
         title = (
-            f"“{self.title}”"
+            quoted(self.title)
             if self.type in {"article", "web", "review"} or self.container
             else f"*{self.title}*"
         )
@@ -63,6 +105,11 @@ class Work:
         if self.url:
             parts.append(self.url)
         return ". ".join(parts) + "."
+
+    @property
+    def sort_key(self) -> tuple[str, str, str]:
+        """Bibliographies are ordered by surname (or institution), then year, then title."""
+        return (sort_name(self.author) or plain_text(self.title).lower(), self.year, self.title.lower())
 
 
 @dataclass(frozen=True)
@@ -138,6 +185,24 @@ class Passage:
         return cls(**d)
 
 
+def _passage_json(p: Passage) -> dict[str, Any]:
+    """A passage for JSON readers: ``citation`` fields in plain text, ``citation_markdown`` as stored.
+
+    (``Passage.to_dict`` itself stays the storage format and keeps the Markdown.)"""
+    d = p.to_dict()
+    d["citation"], d["citation_markdown"] = plain_text(p.citation), p.citation
+    d["cites"] = [
+        {
+            "key": c.key,
+            "citation": plain_text(c.citation),
+            "citation_markdown": c.citation,
+            "locator": c.locator,
+        }
+        for c in p.cites
+    ]
+    return d
+
+
 @dataclass(frozen=True)
 class Figure:
     kind: str
@@ -165,7 +230,11 @@ class Claim:
     resolved_footnotes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """``citations`` are plain text; ``citations_markdown`` keeps the *italic* titles."""
+        d = asdict(self)
+        d["citations"] = [plain_text(c) for c in self.citations]
+        d["citations_markdown"] = list(self.citations)
+        return d
 
 
 @dataclass(frozen=True)
@@ -255,8 +324,8 @@ class Answer:
             "rationale": self.rationale,
             "claim": self.claim.to_dict() if self.claim else None,
             "summary": self.summary,
-            "essay": [p.to_dict() for p in self.essay],
-            "literature": [p.to_dict() for p in self.literature],
+            "essay": [_passage_json(p) for p in self.essay],
+            "literature": [_passage_json(p) for p in self.literature],
             "figures": [asdict(f) | {"text": f.text} for f in self.figures],
             "covered_topics": list(self.covered_topics),
             "suggestions": list(self.suggestions),

@@ -78,6 +78,7 @@ class Settings:
     host: str = _f("127.0.0.1", "Web app host; anything else exposes the app beyond loopback.")
     port: int = _f(7860, "Web app port.")
     auth: str = _f("", "Optional basic auth for the web app as user:password.")
+    read_only: bool = _f(False, "Web app: refuse uploads and removals, so the web index cannot change.")
 
     @property
     def documents_dir(self) -> Path:

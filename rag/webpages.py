@@ -289,7 +289,7 @@ def reference_works(corpus: Corpus) -> list[Work]:
         for p in d.passages:
             keys.update(c.key for c in p.cites)
     works = [corpus.bibliography[k] for k in keys if k in corpus.bibliography]
-    return sorted(works, key=lambda w: w.citation.lower())
+    return sorted(works, key=lambda w: w.sort_key)
 
 
 def _essay_card(essay: Essay, view: CorpusView) -> str:

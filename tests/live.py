@@ -48,17 +48,18 @@ def _shared_assistant(request):
 
 
 class LiveApp:
-    def __init__(self, assistant, export_dir: Path):
-        from rag.webapp import build_app
+    """The UI and the REST API on one server (rag/server.py), on a free loopback port."""
+
+    def __init__(self, assistant, export_dir: Path, **server_kw):
+        from rag.server import start
 
         self.assistant = assistant
-        self.demo = build_app(assistant, export_dir=export_dir)
-        self.port = free_port()
-        self.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=self.port, quiet=True)
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.running = start(assistant, "127.0.0.1", 0, export_dir=export_dir, **server_kw)
+        self.url = self.running.url
+        self.port = int(self.url.rstrip("/").rsplit(":", 1)[1])
 
     def close(self) -> None:
-        self.demo.close(verbose=False)
+        self.running.close()
 
 
 @pytest.fixture(scope="session")

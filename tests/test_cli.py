@@ -67,3 +67,41 @@ def test_index_and_claims(env):
     reviews = json.loads(rag(env, "claims", "--format", "claimreview").stdout)
     assert len(reviews) >= 45 and reviews[0]["@type"] == "ClaimReview"
     assert reviews[0]["itemReviewed"]["author"]["name"] == "John Wear"
+
+
+def test_claims_table_has_a_header_and_cuts_quotes_at_words(env, assistant):
+    lines = rag(env, "claims").stdout.splitlines()
+    assert lines[0].split()[:4] == ["ID", "¶", "Verdict", "Claim"]
+    quotes = {c.id: " ".join(c.quote.split()) for c in assistant.claims()}
+    cut = 0
+    for line in lines[1:]:
+        if not line.strip() or line.startswith(tuple("0123456789")):
+            continue
+        cid, text = line.split()[0], line.split(None, 3)[3]
+        if text.endswith("…"):
+            cut += 1
+            stem = text[:-1]
+            assert quotes[cid].startswith(stem) and len(text) <= 90, line
+            assert quotes[cid][len(stem)] in " ,;:.", (
+                f"cut mid-word: {line}"
+            )  # the next character ends a word
+        else:
+            assert text == quotes[cid], line
+    assert cut, "no long quote was cut"
+
+
+@pytest.mark.parametrize("args", [("claims",), ("claims", "--json"), ("list",), ("ask", "Trucks?", "--json")])
+def test_a_closed_pipe_exits_quietly(env, args):
+    """`rag claims | head`: the reader is gone before the first line; no BrokenPipeError traceback."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    p.stdout.close()  # closed before the command writes anything
+    err = p.stderr.read().decode()
+    p.wait(timeout=300)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert p.returncode == 0

@@ -287,3 +287,35 @@ def test_a_claim_on_a_boilerplate_line_is_rejected(tmp_path, corpus):
     )
     with pytest.raises(CorpusError, match="not a claim"):
         load_claims(bad, essay, corpus.bibliography, {d.id for d in digests(corpus)})
+
+
+def test_bibliography_by_surname_every_entry_with_an_author_or_editor(corpus):
+    """The Sources tab orders works by surname (or institution); none is listed without a name."""
+    from rag.models import sort_name
+
+    assert all(w.author for w in corpus.bibliography.values())
+    assert corpus.bibliography["krivosheev1997"].citation.startswith("G. F. Krivosheev (ed.). ")
+    assert corpus.bibliography["time1941"].citation.startswith("Time (unsigned article). ")
+    assert sort_name("John Lewis Gaddis") == "gaddis john lewis"
+    assert sort_name("Hamilton Fish III").startswith("fish ")
+    assert sort_name("C. Ó Gráda").startswith("o grada")
+    assert sort_name("Anna M. Cienciala, Natalia S. Lebedeva and Wojciech Materski (eds.)").startswith(
+        "cienciala"
+    )
+    assert sort_name("Office of the Historian, U.S. Department of State").startswith(
+        "office of the historian"
+    )
+    keys = [w.key for w in sorted(corpus.bibliography.values(), key=lambda w: w.sort_key)]
+    assert (
+        keys.index("applebaum2003")
+        < keys.index("gaddis1997")
+        < keys.index("snyder2010")
+        < keys.index("zaloga1994")
+    )
+
+
+def test_no_doubled_quote_marks_in_passage_citations(corpus):
+    bad = [p.citation for p in corpus.passages if re.search(r"“\"|\"”", p.citation)]
+    assert not bad, bad[:3]
+    good_war = [p.citation for p in corpus.passages if p.source == "good-war-label"]
+    assert good_war and good_war[0].startswith("Counterpoint digest “‘The Good War’: where the label")

@@ -2,21 +2,12 @@
 
 
 def test_launch_sets_the_upload_limit(monkeypatch):
-    import rag.webapp as webapp
+    from rag.server import parse_args
 
-    launched = {}
-
-    class FakeDemo:
-        def launch(self, **kw):
-            launched.update(kw)
-
-    monkeypatch.setattr(webapp, "build_app", lambda assistant: FakeDemo())
-    monkeypatch.setattr("rag.assistant.Assistant", lambda settings: object())
     for k in ("RAG_HOST", "RAG_PORT", "RAG_AUTH"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("RAG_MAX_FILE_MB", "2")
-    webapp.main([])
-    assert launched["max_file_size"] == 2 * 1024 * 1024
+    assert parse_args([]).max_file_size == 2 * 1024 * 1024  # passed to gr.mount_gradio_app by main()
 
 
 def test_uploads_are_removed_only_inside_the_upload_folder(tmp_path, monkeypatch):

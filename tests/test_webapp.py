@@ -272,38 +272,6 @@ def test_injection_renders_inert(injection_assistant, tmp_path):
 # -- command line -----------------------------------------------------------------------------
 
 
-def test_main_flags_and_exposure_warning(monkeypatch, capsys):
-    import rag.webapp as webapp
-
-    launched = {}
-
-    class FakeDemo:
-        def launch(self, **kw):
-            launched.update(kw)
-
-    monkeypatch.setattr(webapp, "build_app", lambda assistant: FakeDemo())
-    monkeypatch.setattr("rag.assistant.Assistant", lambda settings: object())
-    monkeypatch.delenv("RAG_HOST", raising=False)
-    monkeypatch.delenv("RAG_PORT", raising=False)
-    monkeypatch.delenv("RAG_AUTH", raising=False)
-    webapp.main([])
-    assert launched["server_name"] == "127.0.0.1" and launched["server_port"] == 7860
-    assert launched["auth"] is None and launched["share"] is False
-    assert "exposed" not in capsys.readouterr().err
-
-    webapp.main(["--host", "0.0.0.0", "--port", "8123", "--auth", "ann:s3cret:x"])
-    assert launched["server_name"] == "0.0.0.0" and launched["server_port"] == 8123
-    assert launched["auth"] == ("ann", "s3cret:x")
-    assert "exposed" in capsys.readouterr().err
-
-    monkeypatch.setenv("RAG_PORT", "9001")
-    monkeypatch.setenv("RAG_AUTH", "bob:pw")
-    webapp.main([])
-    assert launched["server_port"] == 9001 and launched["auth"] == ("bob", "pw")
-    with pytest.raises(SystemExit):
-        webapp.main(["--auth", "nopassword"])
-
-
 def test_gradio_is_not_imported_by_the_package():
     import subprocess
     import sys
