@@ -78,7 +78,7 @@ class Answerer:
 
     def idf(self, token: str) -> float:
         """Max idf over both sides, memoised per committed index state."""
-        key = (self.index.manifest.get("store"), token)
+        key = (self.index.manifest.store, token)
         v = self._idf.get(key)
         if v is None:
             if len(self._idf) > 100_000:

@@ -180,6 +180,6 @@ def health(request: Request) -> dict[str, Any]:
         "essay_passages": index.count("essay"),
         "literature_passages": index.count("literature"),
         "claims": len(assistant.claims()),
-        "user_documents": len(index.manifest.get("documents", [])),
+        "user_documents": len(index.manifest.documents),
         "read_only": bool(getattr(request.app.state, "read_only", False)),
     }

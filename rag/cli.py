@@ -41,7 +41,7 @@ def cmd_index(args) -> int:
         print(
             f"index is healthy at {a.settings.home}: {a.index.count('essay')} essay and "
             f"{a.index.count('literature')} literature passages, "
-            f"{len(a.index.manifest.get('documents', []))} user document(s)"
+            f"{len(a.index.manifest.documents)} user document(s)"
         )
         return 0
     stats = a.ensure_index(rebuild=args.rebuild, progress=_progress())

@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import atomic_write
 from .corpus import Document
-from .index import SyncStats, atomic_write
+from .index import SyncStats
 from .models import Passage
 
 

@@ -1,36 +1,41 @@
 """Stage 2: the index. Chroma (cosine) for vectors, BM25 for words, a passage store as the truth.
 
 Commit order makes indexing crash-safe and idempotent:
-1. embed and add only new passage ids to Chroma (ids are content hashes);
-2. atomically replace the passage store, then the manifest (os.replace);
-3. only then delete stale vectors from Chroma.
-A crash before step 2 leaves the previous store in force; vectors not in the store are ignored
-by every query, and collected on the next sync.
+1. embed and add only new passage ids to the Chroma collections in force (ids are content
+   hashes); a rebuild (``fresh=True``) instead fills new collections (a new generation);
+2. atomically replace the passage store, then the manifest, which names store and collections;
+3. only then delete stale vectors, or drop the previous generation's collections.
+A crash before step 2 leaves the previous store and collections in force; vectors not in the
+store are ignored by every query, and collections no manifest names are dropped by the next sync.
+So readers in other processes never see an empty index while a rebuild runs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import tempfile
+import re
+import secrets
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from .encoders import as_encoder
 from .lexical import BM25Index, tokenize
+from .manifest import INDEX_VERSION, MANIFEST, PREV_MANIFEST, DocEntry, Manifest, read_manifest, read_previous
+from .manifest import write_manifest as _write_manifest
 from .models import Passage
+from .passage_store import StoreDamage, drop_other_stores, read_store, write_store
 from .settings import Settings
 
+__all__ = ["INDEX_VERSION", "MANIFEST", "PREV_MANIFEST", "Index", "SyncStats"]
+
 log = logging.getLogger(__name__)
-STORE = "passages.jsonl"
-MANIFEST = "manifest.json"
-PREV_MANIFEST = "manifest.prev.json"  # the commit before: a fallback list of user documents
 CHROMA_BATCH = 2000
 SIDES = ("essay", "literature")
-INDEX_VERSION = 3  # 3: one Chroma collection per side
+COLLECTION_META = {"hnsw:space": "cosine"}
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -44,25 +49,7 @@ class SyncStats:
         return f"{self.added} added, {self.removed} removed, {self.kept} unchanged ({self.embedded} embedded)"
 
 
-def atomic_write(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-COLLECTION_META = {"hnsw:space": "cosine"}
-
-
-def make_client(settings: Settings):
+def make_client(settings: Settings) -> Any:
     """Factory seam: embedded Chroma by default, a Chroma server when RAG_CHROMA_URL is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -83,129 +70,106 @@ def make_client(settings: Settings):
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def collection_name(settings: Settings, side: str) -> str:
-    """One collection per side: a metadata filter makes Chroma scan (220 ms vs 1 ms at 50k chunks)."""
-    return f"{settings.collection}-{side}"
+def collection_name(settings: Settings, side: str, generation: str = "") -> str:
+    """One collection per side (a metadata filter makes Chroma scan: 220 ms vs 1 ms at 50k chunks);
+    generation "" is the original name, kept by indexes that were never rebuilt."""
+    return f"{settings.collection}-{generation + '-' if generation else ''}{side}"
 
 
-def make_vectorstore(settings: Settings, embeddings, side: str, client=None):
-    """The LangChain vector store used for writes (embedding through our ``Embeddings``)."""
-    from langchain_chroma import Chroma
+def generation_names(settings: Settings, generation: str = "") -> dict[str, str]:
+    return {side: collection_name(settings, side, generation) for side in SIDES}
 
-    return Chroma(
-        collection_name=collection_name(settings, side),
-        embedding_function=embeddings,
-        client=client or make_client(settings),
-        collection_metadata=COLLECTION_META,
-    )
+
+def _ours(settings: Settings) -> re.Pattern[str]:
+    """Names of this index's collections, of any generation (others on a server are left alone)."""
+    return re.compile(rf"{re.escape(settings.collection)}-(?:[0-9a-f]{{8}}-)?(?:{'|'.join(SIDES)})")
 
 
 class Index:
     """Passages by id, dense search per side, BM25 per side. Thread-safe for readers."""
 
-    def __init__(self, settings: Settings, embeddings):
+    def __init__(self, settings: Settings, embeddings: Any):
         self.settings = settings
-        self.embeddings = embeddings
+        self.embeddings = as_encoder(embeddings)
         self.home = Path(settings.home)
         self.home.mkdir(parents=True, exist_ok=True)
-        self._vs: dict[str, object] = {}
-        self._client = None
-        self._col: dict[str, object] = {}
+        self._client: Any = None
+        self._col: dict[str, Any] = {}
         self._counts: dict = {}
         self._lock = threading.RLock()
         self.passages: dict[str, Passage] = {}
-        self.manifest: dict = {}
+        self.manifest = Manifest()
+        self.damage: list[str] = []
+        self.damaged_manifest: dict | None = None
         self._bm25: dict[str, BM25Index] = {}
         self._seen: tuple = ()
         self.reload()
 
     # -- state -----------------------------------------------------------------
     @property
-    def client(self):
+    def client(self) -> Any:
         if self._client is None:
             self._client = make_client(self.settings)
         return self._client
 
-    def vectorstore(self, side: str):
-        """langchain-chroma store of one side, for writes; created on first write (its import costs a second)."""
-        if side not in self._vs:
-            self._vs[side] = make_vectorstore(self.settings, self.embeddings, side, self.client)
-        return self._vs[side]
+    @property
+    def names(self) -> dict[str, str]:
+        """The Chroma collection of each side in force."""
+        return self._names
 
-    def collection(self, side: str):
-        """The raw Chroma collection of one side, for queries with our own query vector (no
-        embedding function: Chroma's default one would download a model)."""
-        if side not in self._col:
-            self._col[side] = self.client.get_or_create_collection(
-                collection_name(self.settings, side), metadata=COLLECTION_META, embedding_function=None
+    def _collection(self, name: str) -> Any:
+        """A raw Chroma collection, for queries with our own vectors (no embedding function:
+        Chroma's default one would download a model)."""
+        if name not in self._col:
+            self._col[name] = self.client.get_or_create_collection(
+                name, metadata=COLLECTION_META, embedding_function=None
             )
-        return self._col[side]
+        return self._col[name]
+
+    def collection(self, side: str) -> Any:
+        return self._collection(self._names[side])
 
     def reload(self) -> None:
         """Read the committed state: the manifest names the passage store it goes with.
 
         Damage (an empty, truncated, ``null`` or ``[]`` manifest, a missing manifest beside index
         files, a truncated or missing store) never raises: it is listed in ``self.damage``, the
-        index opens empty, and ``Assistant.ensure_index`` repairs it.
+        index opens empty, and the store (``rag.store.Store.ensure``) repairs it.
         """
-        man = self.home / MANIFEST
-        passages: dict[str, Passage] = {}
-        self.manifest = {}
-        self.damage: list[str] = []
-        self.damaged_manifest: dict | None = None
-        manifest = None
-        if man.exists():
+        read = read_manifest(self.home)
+        damage, raw, manifest, passages = list(read.damage), read.raw, read.manifest, {}
+        if manifest.committed:
             try:
-                manifest = json.loads(man.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError, OSError) as exc:
-                self.damage.append(f"{MANIFEST} is unreadable ({exc.__class__.__name__}: {str(exc)[:80]})")
-            else:
-                if (
-                    not isinstance(manifest, dict)
-                    or not isinstance(manifest.get("store"), str)
-                    or not isinstance(manifest.get("count"), int)
-                ):
-                    self.damage.append(f"{MANIFEST} holds no index (found {json.dumps(manifest)[:40]})")
-                    manifest = manifest if isinstance(manifest, dict) else None
-                    self.damaged_manifest = manifest
-                    manifest = None
-        elif any(self.home.glob("passages*.jsonl")) or (self.home / PREV_MANIFEST).exists():
-            self.damage.append(f"{MANIFEST} is missing beside an existing index")
-        if manifest is not None:
-            store = self.home / manifest["store"]
-            try:
-                with store.open(encoding="utf-8") as fh:
-                    for line in fh:
-                        if line.strip():
-                            p = Passage.from_dict(json.loads(line))
-                            passages[p.id] = p
-            except FileNotFoundError:
-                self.damage.append(f"the passage store {store.name} is missing")
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError, OSError) as exc:
-                self.damage.append(f"the passage store {store.name} is damaged ({exc.__class__.__name__})")
-            if not self.damage and manifest.get("count") != len(passages):
-                self.damage.append(
-                    f"the passage store {store.name} has {len(passages)} passages; "
-                    f"{MANIFEST} says {manifest.get('count')}"
-                )
-            if self.damage:
-                self.damaged_manifest = manifest
-                passages = {}
-            else:
-                self.manifest = manifest
-        if self.damage:
-            log.warning("index at %s is damaged: %s; it will be repaired", self.home, "; ".join(self.damage))
+                passages = read_store(self.home / manifest.store, manifest.count)
+            except StoreDamage as exc:
+                damage.append(str(exc))
+                raw, manifest = manifest.to_dict(), Manifest()
+        if damage:
+            log.warning("index at %s is damaged: %s; it will be repaired", self.home, "; ".join(damage))
         with self._lock:
+            self.manifest, self.damage, self.damaged_manifest = manifest, damage, raw
+            self._names = self._names_in_force(raw)
             self.passages = passages
             self._bm25 = {}
             self._seen = self._stamp()
 
-    def previous_manifest(self) -> dict:
-        try:
-            prev = json.loads((self.home / PREV_MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
-            return {}
-        return prev if isinstance(prev, dict) else {}
+    def _names_in_force(self, raw: Any) -> dict[str, str]:
+        """The manifest's collections; for a damaged one, those its JSON (or the commit before)
+        names when they hold vectors of this model, so a repair reuses them; else the originals."""
+        if self.manifest.committed:
+            names = dict(self.manifest.collections)
+        else:
+            prev = read_previous(self.home)
+            candidates = [raw if isinstance(raw, dict) else {}, prev.to_dict() if prev else {}]
+            usable = [c for c in candidates if c.get("model") == self.embeddings.name]
+            names = next(
+                (dict(c["collections"]) for c in usable if isinstance(c.get("collections"), dict)), {}
+            )
+        base = generation_names(self.settings)
+        return {s: str(names.get(s) or base[s]) for s in SIDES}
+
+    def previous_manifest(self) -> Manifest | None:
+        return read_previous(self.home)
 
     def vector_counts(self) -> dict[str, int]:
         """Vectors per side in Chroma (to compare with the store: a lost database shows here)."""
@@ -235,7 +199,8 @@ class Index:
                 ident = str(self.home / "chroma")  # Chroma's cache key for a persistent client
                 SharedSystemClient._identifier_to_system.pop(ident, None)
                 SharedSystemClient._identifier_to_refcount.pop(ident, None)
-                self._vs, self._client, self._col = {}, None, {}
+                self._client = None
+            self._col = {}
             self.reload()
             return True
 
@@ -266,91 +231,119 @@ class Index:
         self,
         passages: Sequence[Passage],
         fingerprint: str = "",
-        progress: Callable[[str, int, int], None] | None = None,
-        extra: dict | None = None,
-        vectors: dict[str, Sequence[float]] | None = None,
+        progress: Progress | None = None,
+        documents: Iterable[DocEntry] = (),
+        vectors: Mapping[str, Sequence[float]] | None = None,
+        fresh: bool = False,
     ) -> SyncStats:
         """Make the index hold exactly ``passages``; embed only ids it has never seen.
 
+        ``fresh`` builds new collections (every passage embedded again) and switches to them in
+        the same commit as the store: what ``rag index --rebuild`` and a model change do.
         ``vectors`` supplies precomputed embeddings (benchmarks, imports) so they are not recomputed.
         """
         with self._lock:
             wanted = {p.id: p for p in passages}
-            present = {side: set(self._side_ids(side)) for side in SIDES}
+            old_names = self._names
+            names = generation_names(self.settings, secrets.token_hex(4)) if fresh else old_names
+            present = {side: set(self._side_ids(names[side])) for side in SIDES}
             to_add = [p for pid, p in wanted.items() if pid not in present[p.side]]
-            before = self.embeddings.calls
-            saved = getattr(self.embeddings, "progress", None)
-            try:
-                done = 0
-                for side in SIDES:
-                    items = [p for p in to_add if p.side == side]
-                    for i in range(0, len(items), CHROMA_BATCH):
-                        batch = items[i : i + CHROMA_BATCH]
-                        if progress:
-                            self.embeddings.progress = lambda d, t, off=done: progress(
-                                "embedding", off + d, len(to_add)
-                            )
-                        metas = [{"side": p.side, "source": p.source, "kind": p.kind} for p in batch]
-                        if vectors is not None and all(p.id in vectors for p in batch):
-                            self.collection(side).upsert(
-                                ids=[p.id for p in batch],
-                                metadatas=metas,
-                                embeddings=[[float(x) for x in vectors[p.id]] for p in batch],
-                                documents=[p.embed_text or p.text for p in batch],
-                            )
-                        else:
-                            self.vectorstore(side).add_texts(
-                                [p.embed_text or p.text for p in batch],
-                                metadatas=metas,
-                                ids=[p.id for p in batch],
-                            )
-                        done += len(batch)
-            finally:
-                self.embeddings.progress = saved
-            embedded = self.embeddings.calls - before
-            lines = "".join(
-                json.dumps(p.to_dict() | {"embed_text": p.embed_text}, ensure_ascii=False) + "\n"
-                for p in wanted.values()
+            embedded = self._add(names, to_add, progress, vectors)
+            manifest = Manifest(
+                version=INDEX_VERSION,
+                model=self.embeddings.name,
+                fingerprint=fingerprint,
+                store=write_store(self.home, wanted.values()),
+                count=len(wanted),
+                sides={s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES},
+                documents=tuple(documents),
+                collections=names if names != generation_names(self.settings) else {},
             )
-            store = f"passages-{hashlib.sha256(lines.encode()).hexdigest()[:16]}.jsonl"
-            atomic_write(self.home / store, lines)
-            manifest = {
-                "version": INDEX_VERSION,
-                "model": getattr(self.embeddings, "name", ""),
-                "fingerprint": fingerprint,
-                "store": store,
-                "count": len(wanted),
-                "sides": {s: sum(1 for p in wanted.values() if p.side == s) for s in SIDES},
-            }
-            manifest.update(extra or {})
-            if self.manifest:  # keep the commit before this one (never a damaged or empty one)
-                atomic_write(self.home / PREV_MANIFEST, json.dumps(self.manifest, indent=1))
-            atomic_write(self.home / MANIFEST, json.dumps(manifest, indent=1))  # the commit point
-            for old in self.home.glob("passages*.jsonl"):
-                if old.name != store:
-                    old.unlink(missing_ok=True)
-            for side in SIDES:
-                stale = [pid for pid in present[side] if pid not in wanted or wanted[pid].side != side]
-                for i in range(0, len(stale), CHROMA_BATCH):
-                    self.collection(side).delete(ids=stale[i : i + CHROMA_BATCH])
+            _write_manifest(self.home, manifest, previous=self.manifest)
+            drop_other_stores(self.home, manifest.store)
             old = set(self.passages)
-            self.passages = wanted
-            self.manifest = manifest
-            self.damage, self.damaged_manifest = [], None
-            self._bm25 = {}
-            self._seen = self._stamp()
+            self._install(manifest, wanted, names)
+            if not fresh:
+                self._delete_stale(names, present, wanted)
+            self._drop_orphans()
+            kept = set() if fresh else set(wanted) & old  # a rebuild adds every passage anew
             return SyncStats(
-                added=len(set(wanted) - old),
+                added=len(wanted) - len(kept),
                 removed=len(old - set(wanted)),
-                kept=len(set(wanted) & old),
+                kept=len(kept),
                 embedded=embedded,
             )
 
-    def _chroma_ids(self) -> list[str]:
-        return [pid for side in SIDES for pid in self._side_ids(side)]
+    def _install(self, manifest: Manifest, passages: dict[str, Passage], names: dict[str, str]) -> None:
+        self.passages, self.manifest, self._names = passages, manifest, names
+        self.damage, self.damaged_manifest = [], None
+        self._bm25 = {}
+        self._seen = self._stamp()
 
-    def _side_ids(self, side: str) -> list[str]:
-        col = self.collection(side)
+    def _add(
+        self,
+        names: dict[str, str],
+        to_add: list[Passage],
+        progress: Progress | None,
+        vectors: Mapping[str, Sequence[float]] | None,
+    ) -> int:
+        """Upsert ``to_add`` into the collections ``names``; -> how many texts were embedded."""
+        done = embedded = 0
+        for side in SIDES:
+            items = [p for p in to_add if p.side == side]
+            for i in range(0, len(items), CHROMA_BATCH):
+                batch = items[i : i + CHROMA_BATCH]
+                texts = [p.embed_text or p.text for p in batch]
+                if vectors is not None and all(p.id in vectors for p in batch):
+                    embs = [[float(x) for x in vectors[p.id]] for p in batch]
+                else:
+                    report = (
+                        (lambda d, t, off=done: progress("embedding", off + d, len(to_add)))
+                        if progress
+                        else None
+                    )
+                    embs = self.embeddings.encode(texts, progress=report).tolist()
+                    embedded += len(batch)
+                self._collection(names[side]).upsert(
+                    ids=[p.id for p in batch],
+                    embeddings=embs,
+                    metadatas=[{"side": p.side, "source": p.source, "kind": p.kind} for p in batch],
+                    documents=texts,
+                )
+                done += len(batch)
+        return embedded
+
+    def _delete_stale(
+        self, names: dict[str, str], present: dict[str, set[str]], wanted: dict[str, Passage]
+    ) -> None:
+        for side in SIDES:
+            stale = [pid for pid in present[side] if pid not in wanted or wanted[pid].side != side]
+            for i in range(0, len(stale), CHROMA_BATCH):
+                self._collection(names[side]).delete(ids=stale[i : i + CHROMA_BATCH])
+
+    def _drop_orphans(self) -> None:
+        """Drop this index's collections that the manifest does not name: the previous generation
+        after a rebuild, or a half-built one a killed rebuild left. Writers hold the home lock."""
+        ours, keep = _ours(self.settings), set(self._names.values())
+        try:
+            listed = self.client.list_collections()
+        except Exception as exc:  # collecting is tidying: never fail a commit for it
+            log.warning("cannot list Chroma collections (%s)", exc)
+            return
+        for c in listed:
+            name = c if isinstance(c, str) else c.name
+            if ours.fullmatch(name) and name not in keep:
+                try:
+                    self.client.delete_collection(name)
+                except Exception as exc:
+                    log.warning("cannot drop the old collection %s (%s)", name, exc)
+                self._col.pop(name, None)
+
+    def _chroma_ids(self) -> list[str]:
+        return [pid for side in SIDES for pid in self._side_ids(self._names[side])]
+
+    def _side_ids(self, name: str) -> list[str]:
+        col = self._collection(name)
         ids: list[str] = []
         total = col.count()
         for off in range(0, total, 10000):
@@ -359,13 +352,20 @@ class Index:
 
     # -- reading ---------------------------------------------------------------
     def dense(self, vector: Sequence[float], side: str, k: int) -> list[tuple[str, float]]:
-        """(id, cosine similarity), best first; ids outside the committed store are skipped."""
+        """(id, cosine similarity), best first; ids outside the committed store are skipped.
+
+        A collection dropped by another process's rebuild between our reading its manifest and
+        this query means a new commit: pick it up and ask again."""
         n = self.count(side)
         if n == 0 or k <= 0:
             return []
-        res = self.collection(side).query(
-            query_embeddings=[list(map(float, vector))], n_results=min(n, k + 8), include=["distances"]
-        )
+        query = {"query_embeddings": [list(map(float, vector))], "n_results": min(n, k + 8)}
+        try:
+            res = self.collection(side).query(**query, include=["distances"])
+        except Exception:
+            if not self.refresh_if_changed():
+                raise
+            return self.dense(vector, side, k)
         out = [
             (pid, 1.0 - float(d))
             for pid, d in zip(res["ids"][0], res["distances"][0])

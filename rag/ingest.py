@@ -264,7 +264,9 @@ def _split_long(piece: str, max_words: int, max_chars: int) -> list[str]:
     words: list[str] = []
     for w in piece.split():
         words += [w[i : i + max_chars] for i in range(0, len(w), max_chars)] if len(w) > max_chars else [w]
-    out, cur, n = [], [], 0
+    out: list[str] = []
+    cur: list[str] = []
+    n = 0
     for w in words:
         if cur and (len(cur) >= max_words or n + 1 + len(w) > max_chars):
             out.append(" ".join(cur))
@@ -363,33 +365,47 @@ def parse_pdf(path: Path, name: str, timeout: float | None = None) -> tuple[list
     return units, info
 
 
+HTML_META = {  # <meta name=…> -> our field
+    "author": "author",
+    "citation_author": "author",
+    "dc.creator": "author",
+    "citation_publisher": "publisher",
+    "dc.publisher": "publisher",
+    "og:site_name": "publisher",
+    "citation_date": "year",
+    "citation_publication_date": "year",
+    "dc.date": "year",
+}
+
+
+def _html_meta(soup: Any) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    if soup.title and soup.title.string:
+        meta["title"] = soup.title.string.strip()
+    for m in soup.find_all("meta"):
+        key = str(m.get("name") or m.get("property") or "").lower()
+        content = str(m.get("content") or "").strip()
+        if key in HTML_META and content:
+            meta.setdefault(HTML_META[key], content[:4] if HTML_META[key] == "year" else content)
+    return meta
+
+
 def parse_html(text: str, name: str) -> tuple[list[tuple[str, str, str]], dict]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "html.parser")
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "template"]):
         tag.decompose()
-    meta: dict[str, str] = {}
-    if soup.title and soup.title.string:
-        meta["title"] = soup.title.string.strip()
-    for m in soup.find_all("meta"):
-        key = (m.get("name") or m.get("property") or "").lower()
-        if key in {"author", "citation_author", "dc.creator"} and m.get("content"):
-            meta.setdefault("author", m["content"].strip())
-        if key in {"citation_publisher", "dc.publisher", "og:site_name"} and m.get("content"):
-            meta.setdefault("publisher", m["content"].strip())
-        if key in {"citation_date", "citation_publication_date", "dc.date"} and m.get("content"):
-            meta.setdefault("year", m["content"].strip()[:4])
+    meta = _html_meta(soup)
     units, section, n = [], "", 0
     for el in soup.find_all(["h1", "h2", "h3", "p", "li", "blockquote"]):
         txt = re.sub(r"\s+", " ", el.get_text(" ", strip=True)).strip()
-        if not txt:
+        if not txt or (el.name == "li" and el.find_parent("blockquote")):
             continue
         if el.name in {"h1", "h2", "h3"}:
             section = txt
-            meta.setdefault("title", txt) if el.name == "h1" else None
-            continue
-        if el.name == "li" and el.find_parent("blockquote"):
+            if el.name == "h1":
+                meta.setdefault("title", txt)
             continue
         n += 1
         for k, chunk in enumerate(chunk_words([txt])):
@@ -432,6 +448,64 @@ def parse_text(text: str, name: str) -> tuple[list[tuple[str, str, str]], dict]:
     return units, {}
 
 
+def _parse_file(path: Path, name: str, max_mb: float) -> tuple[str, list[tuple[str, str, str]], dict]:
+    """-> (format, units of (locator, section, text), metadata found in the file)."""
+    kind = check_file(path, max_mb, name)
+    if kind == "pdf":
+        return (kind, *parse_pdf(path, name))
+    parser = {"html": parse_html, "markdown": parse_markdown, "text": parse_text}[kind]
+    return (kind, *parser(read_text(path, name), name))
+
+
+def _meta(
+    path: Path, name: str, side: str, flags: dict[str, Any] | None, file_meta: dict, follow: bool
+) -> Meta:
+    """Flags, then the sidecar YAML, then the file's own metadata; cleaned; citation data required."""
+    flag_meta = {k: str(v) for k, v in (flags or {}).items() if v not in (None, "")}
+    meta = Meta().merged(flag_meta).merged(sidecar(path, name, follow)).merged(file_meta)
+    fields = ("title", "author", "year", "publisher", "url", "id")
+    meta = Meta(**{k: clean_text(getattr(meta, k)).strip()[:500] for k in fields}, extra=meta.extra)
+    missing = [f for f in REQUIRED[side] if not getattr(meta, f)]
+    if missing:
+        raise IngestError(
+            name,
+            f"missing citation data: {', '.join(missing)} (give them as --{' --'.join(missing)}, "
+            "in a sidecar YAML, or in front matter)",
+        )
+    return meta
+
+
+def _passages(uid: str, side: str, meta: Meta, units: list[tuple[str, str, str]]) -> list[Passage]:
+    work = Work(
+        key=uid,
+        title=meta.title,
+        author=meta.author,
+        publisher=meta.publisher,
+        year=meta.year,
+        type="document",
+        url=meta.url,
+    )
+    passages = []
+    for locator, section, text in units:
+        citation = f"{work.citation.rstrip('.')}, {locator}."
+        passages.append(
+            Passage(
+                id=passage_id(uid, locator, text),
+                text=text,
+                source=uid,
+                side=side,  # type: ignore[arg-type]
+                kind="essay" if side == "essay" else "document",
+                title=meta.title,
+                locator=locator,
+                citation=citation + (" (user-added essay; claims not reviewed)" if side == "essay" else ""),
+                cites=(Cite(uid, work.citation, locator),) if side == "literature" else (),
+                section=section,
+                embed_text=f"{meta.title}. {section}.\n{text}" if section else f"{meta.title}.\n{text}",
+            )
+        )
+    return passages
+
+
 def load_document(
     path: str | Path,
     side: str = "literature",
@@ -447,79 +521,12 @@ def load_document(
         raise IngestError(name, f"side must be 'literature' or 'essay', not {side!r}")
     doc_id = safe_name(name)
     check_link(path, name, follow_symlinks)
-    kind = check_file(path, max_mb, name)
-    if kind == "pdf":
-        units, file_meta = parse_pdf(path, name)
-    else:
-        text = read_text(path, name)
-        parser = {"html": parse_html, "markdown": parse_markdown, "text": parse_text}[kind]
-        units, file_meta = parser(text, name)
-    flag_meta = {k: str(v) for k, v in (flags or {}).items() if v not in (None, "")}
-    meta = Meta().merged(flag_meta).merged(sidecar(path, name, follow_symlinks)).merged(file_meta)
-    meta = Meta(
-        **{
-            k: clean_text(getattr(meta, k)).strip()[:500]
-            for k in ("title", "author", "year", "publisher", "url", "id")
-        },
-        extra=meta.extra,
-    )
-    missing = [f for f in REQUIRED[side] if not getattr(meta, f)]
-    if missing:
-        raise IngestError(
-            name,
-            "missing citation data: "
-            + ", ".join(missing)
-            + " (give them as --"
-            + " --".join(missing)
-            + ", in a sidecar YAML, or in front matter)",
-        )
-    if meta.id:
-        doc_id = safe_name(meta.id + ".x")
-    uid = f"user:{doc_id}"
-    work = Work(
-        key=uid,
-        title=meta.title,
-        author=meta.author,
-        publisher=meta.publisher,
-        year=meta.year,
-        type="document",
-        url=meta.url,
-    )
-    passages = []
-    for locator, section, text in units:
-        cite = Cite(uid, work.citation, locator)
-        citation = f"{work.citation.rstrip('.')}, {locator}."
-        passages.append(
-            Passage(
-                id=passage_id(uid, locator, text),
-                text=text,
-                source=uid,
-                side=side,  # type: ignore[arg-type]
-                kind="essay" if side == "essay" else "document",
-                title=meta.title,
-                locator=locator,
-                citation=citation + (" (user-added essay; claims not reviewed)" if side == "essay" else ""),
-                cites=(cite,) if side == "literature" else (),
-                section=section,
-                embed_text=f"{meta.title}. {section}.\n{text}" if section else f"{meta.title}.\n{text}",
-            )
-        )
+    kind, units, file_meta = _parse_file(path, name, max_mb)
+    meta = _meta(path, name, side, flags, file_meta, follow_symlinks)
+    uid = f"user:{safe_name(meta.id + '.x') if meta.id else doc_id}"
+    passages = _passages(uid, side, meta, units)
     digest = hashlib.sha256("".join(p.id for p in passages).encode()).hexdigest()[:12]
-    return Document(
-        uid,
-        meta.title,
-        "essay" if side == "essay" else "document",
-        side,
-        str(path),
-        passages,
-        {
-            "title": meta.title,
-            "author": meta.author,
-            "year": meta.year,
-            "publisher": meta.publisher,
-            "url": meta.url,
-            "file": name,
-            "format": kind,
-            "hash": digest,
-        },
-    )
+    info = {"title": meta.title, "author": meta.author, "year": meta.year, "publisher": meta.publisher}
+    info |= {"url": meta.url, "file": name, "format": kind, "hash": digest}
+    kind_of = "essay" if side == "essay" else "document"
+    return Document(uid, meta.title, kind_of, side, str(path), passages, info)

@@ -75,12 +75,14 @@ def _openai(settings: Settings):
         raise _missing("openai", "langchain-openai", exc) from exc
     # A local server (llama.cpp, vLLM, LM Studio) ignores the key, but the client insists on one.
     api_key = os.environ.get("OPENAI_API_KEY") or os.environ.get("RAG_LLM_API_KEY") or "not-needed"
+    from pydantic import SecretStr
+
     kwargs: dict[str, Any] = {}
     if settings.llm_base_url:
         kwargs["base_url"] = settings.llm_base_url
     return ChatOpenAI(
         model=_require_model(settings, "openai"),
-        api_key=api_key,
+        api_key=SecretStr(api_key),
         timeout=settings.llm_timeout,
         max_retries=0,
         temperature=0.0,
@@ -101,14 +103,21 @@ def _llamacpp(settings: Settings):
     return _llamacpp_chat_class()(model_path=path)
 
 
+LLAMA_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def _llama_messages(messages: list[Any]) -> list[dict[str, str]]:
+    from .synthesis import message_text
+
+    return [{"role": LLAMA_ROLES.get(m.type, "user"), "content": message_text(m)} for m in messages]
+
+
 def _llamacpp_chat_class():
     """A minimal LangChain chat model over ``llama_cpp.Llama`` (invoke and stream), defined lazily."""
     from langchain_core.language_models.chat_models import BaseChatModel
-    from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+    from langchain_core.messages import AIMessage, AIMessageChunk
     from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
     from pydantic import PrivateAttr
-
-    roles = {"system": "system", "human": "user", "ai": "assistant"}
 
     class ChatLlamaCppLocal(BaseChatModel):
         model_path: str
@@ -127,29 +136,18 @@ def _llamacpp_chat_class():
         def _llm_type(self) -> str:
             return "llama-cpp-local"
 
-        def _payload(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
-            from .synthesis import message_text
-
-            return [{"role": roles.get(m.type, "user"), "content": message_text(m)} for m in messages]
+        def _complete(self, messages, stop, stream: bool = False) -> Any:
+            opts = {"stop": stop, "max_tokens": self.max_tokens, "temperature": self.temperature}
+            return self._llama.create_chat_completion(
+                messages=_llama_messages(messages), stream=stream, **opts
+            )
 
         def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-            out = self._llama.create_chat_completion(
-                messages=self._payload(messages),
-                stop=stop,
-                max_tokens=self.max_tokens,
-                temperature=self.temperature,
-            )
-            text = out["choices"][0]["message"].get("content") or ""
+            text = self._complete(messages, stop)["choices"][0]["message"].get("content") or ""
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
         def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
-            for part in self._llama.create_chat_completion(
-                messages=self._payload(messages),
-                stop=stop,
-                stream=True,
-                max_tokens=self.max_tokens,
-                temperature=self.temperature,
-            ):
+            for part in self._complete(messages, stop, stream=True):
                 text = part["choices"][0].get("delta", {}).get("content") or ""
                 if text:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))

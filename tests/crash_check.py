@@ -1,4 +1,6 @@
-"""Run in a fresh process by test_crash_safety: print the committed state as JSON."""
+"""Run in a fresh process by test_crash_safety and test_rebuild: print the committed state as JSON.
+
+Reads manifest.json as the JSON on disk (its format is the contract), then asks through the API."""
 
 import json
 import sys
@@ -7,10 +9,15 @@ from rag import Assistant
 from rag.settings import Settings
 
 a = Assistant(Settings.from_env(), auto_index=False)
-man = a.index.manifest
+man = json.loads((a.settings.home / "manifest.json").read_text(encoding="utf-8"))
 store = a.settings.home / man["store"]
 lines = [ln for ln in store.read_text(encoding="utf-8").splitlines() if ln.strip()]
-ans = a.ask("How many trucks did the United States deliver?")  # verify() runs inside ask
+question = sys.argv[1] if len(sys.argv) > 1 else "How many trucks did the United States deliver?"
+ans = a.ask(question)  # verify() runs inside ask
+try:
+    collections = sorted(c if isinstance(c, str) else c.name for c in a.index.client.list_collections())
+except Exception as exc:  # pragma: no cover - reported, not raised
+    collections = [f"error: {exc}"]
 json.dump(
     {
         "count": man["count"],
@@ -20,6 +27,7 @@ json.dump(
         "documents": sorted(e["id"] for e in man.get("documents", [])),
         "files_ok": all((a.documents_dir / e["file"]).exists() for e in man.get("documents", [])),
         "answered": not ans.abstained,
+        "collections": collections,
     },
     sys.stdout,
 )

@@ -180,4 +180,4 @@ def test_batch_reports_id_collisions_and_any_exception_and_goes_on(fresh, tmp_pa
     assert errors is not None and set(errors) == {"same.txt", "crash.txt", "bad.md", "bomb.md"}, report.errors
     assert "same document id user:same" in errors["same.txt"]
     assert "RuntimeError" in errors["crash.txt"] and "aliases" in errors["bomb.md"]
-    assert {e["id"] for e in fresh.index.manifest["documents"]} == {"user:same", "user:good"}
+    assert {e.id for e in fresh.index.manifest.documents} == {"user:same", "user:good"}

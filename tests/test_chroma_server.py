@@ -60,15 +60,25 @@ def chroma_url(tmp_path_factory):
         proc.wait(timeout=30)
 
 
-def server_count(url: str, collection: str) -> int:
+def server_client(url: str):
     import chromadb
     from chromadb.config import Settings as CS
 
     host, port = url.rsplit(":", 1)
-    client = chromadb.HttpClient(
+    return chromadb.HttpClient(
         host=host.split("//")[1], port=int(port), settings=CS(anonymized_telemetry=False)
     )
-    return sum(client.get_collection(f"{collection}-{side}").count() for side in ("essay", "literature"))
+
+
+def server_collections(url: str, collection: str) -> dict[str, int]:
+    """This index's collections on the server (any generation) and their vector counts."""
+    client = server_client(url)
+    names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+    return {n: client.get_collection(n).count() for n in names if n.startswith(f"{collection}-")}
+
+
+def server_count(url: str, collection: str) -> int:
+    return sum(server_collections(url, collection).values())
 
 
 def test_engine_on_a_chroma_server(chroma_url, small_corpus, tmp_path, embeddings):
@@ -96,3 +106,56 @@ def test_engine_on_a_chroma_server(chroma_url, small_corpus, tmp_path, embedding
     assert b.ask("Where did convoys carry aircraft?").literature[0].source == "user:extra"
     assert b.remove("extra")
     assert server_count(chroma_url, collection) == b.index.count()
+
+
+def test_a_rebuild_on_a_server_has_no_gap_and_drops_the_old_collections(
+    chroma_url, small_corpus, tmp_path, embeddings
+):
+    """Issue 15 item 4 against the server: a reader asking while `rag index --rebuild` runs in
+    another process never sees 0 passages; afterwards only the new generation is left."""
+    import subprocess
+    import sys
+
+    collection = f"ci-{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        home=tmp_path / "home",
+        corpus_dir=small_corpus,
+        chroma_url=chroma_url,
+        collection=collection,
+        encoder="st",
+    )
+    reader = Assistant(settings, embeddings=embeddings)
+    n = reader.index.count()
+    before = dict(reader.index.names)
+    env = dict(
+        os.environ,
+        RAG_HOME=str(settings.home),
+        RAG_CORPUS_DIR=str(small_corpus),
+        RAG_CHROMA_URL=chroma_url,
+        RAG_COLLECTION=collection,
+        RAG_ENCODER="st",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "index", "--rebuild"],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = []
+    while proc.poll() is None:
+        ans = reader.ask("How many trucks did the United States deliver?")
+        seen.append((reader.index.count(), ans.abstained))
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    ans = reader.ask("How many trucks did the United States deliver?")
+    seen.append((reader.index.count(), ans.abstained))
+    assert [s for s in seen if s != (n, False)] == [], seen
+    after = reader.index.names
+    assert after != before  # the reader follows the switch to the new generation
+    assert server_collections(chroma_url, collection) == {
+        after["essay"]: reader.index.count("essay"),
+        after["literature"]: reader.index.count("literature"),
+    }

@@ -147,7 +147,7 @@ def test_batch_with_bad_files_ingests_the_good_ones(fresh, tmp_path):
 
 
 def test_all_bad_leaves_the_index_untouched(fresh, tmp_path):
-    manifest = dict(fresh.index.manifest)
+    manifest = fresh.index.manifest
     report = fresh.add([write(tmp_path, "x.docx", b"zz")], flags=META)
     assert not report.ok and fresh.index.manifest == manifest
 

@@ -341,3 +341,74 @@ def test_query_path_never_imports_torch(home):
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out == {"dim": DIM, "backend": "onnx", "dim2": DIM, "heavy": []}
+
+
+# -- a damaged model file (issue 15, item 3) ---------------------------------------------------
+Q = "How many trucks did the United States deliver?"
+
+
+def _rag(home: Path, corpus: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAG_HOME": str(home), "RAG_CORPUS_DIR": str(corpus)}
+    env.pop("RAG_ENCODER", None)  # auto: the ONNX model when exported
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _garbage(f: Path) -> None:
+    f.write_bytes(os.urandom(f.stat().st_size))  # same size: only opening it shows the damage
+
+
+def _truncate(f: Path) -> None:
+    f.write_bytes(f.read_bytes()[: f.stat().st_size // 3])
+
+
+@pytest.mark.parametrize("damage", [_truncate, _garbage], ids=["truncated", "garbage"])
+def test_a_damaged_model_falls_back_to_sentence_transformers(home, tmp_path, st, damage, caplog):
+    h = _copy_home(home, tmp_path / "h")
+    damage(oe.onnx_model_file(h))
+    with caplog.at_level("WARNING"):
+        emb = get_embeddings(Settings(home=h))
+        vecs = emb.encode(SENTENCES[:5])
+        emb.encode(SENTENCES[5:9])
+    assert isinstance(emb, oe.OnnxEmbeddings) and emb.failure and str(oe.onnx_model_file(h)) in emb.failure
+    assert np.allclose(vecs, st.encode(SENTENCES[:5]), atol=1e-5)  # the same model, so the same index
+    assert caplog.text.count("using sentence-transformers in this process") == 1  # said once
+    assert oe.model_damage(h, load=True)
+
+
+def test_a_damaged_model_is_reported_and_re_exported_by_rag_index(home, tmp_path, small_corpus, monkeypatch):
+    from rag import Assistant
+
+    h = _copy_home(home, tmp_path / "h")
+    a = Assistant(Settings(home=h, corpus_dir=small_corpus))
+    assert a.embeddings.backend == "onnx" and not a.check_index()
+    _truncate(oe.onnx_model_file(h))
+
+    check = _rag(h, small_corpus, "index", "--check")
+    assert check.returncode == 1 and "ONNX model" in check.stdout and "Traceback" not in check.stderr, (
+        check.stdout + check.stderr
+    )
+    ask = _rag(h, small_corpus, "ask", Q, "--json")  # every question still answered, never a crash
+    assert ask.returncode == 0 and '"abstained": false' in ask.stdout, ask.stderr[-2000:]
+    assert ask.stderr.count("using sentence-transformers in this process") == 1, ask.stderr[-2000:]
+
+    def copy_good_export(src, dest, quantize):  # the real export is tested above; here only its trigger
+        for f in (oe.MODEL_FILE, oe.TOKENIZER_FILE, oe.META_FILE):
+            shutil.copyfile(oe.onnx_dir(home) / f, dest / f)
+        return oe.read_meta(home)
+
+    monkeypatch.setattr(oe, "_fill_export_dir", copy_good_export)
+    b = Assistant(Settings(home=h, corpus_dir=small_corpus), auto_index=False)
+    assert b.ensure_index() is None  # the index itself is up to date ...
+    assert any("ONNX" in r for r in b.repairs)  # ... and the model was re-exported
+    assert oe.model_damage(h, load=True) is None and _digest(oe.onnx_model_file(h)) == _digest(
+        oe.onnx_model_file(home)
+    )
+    again = _rag(h, small_corpus, "index", "--check")
+    assert again.returncode == 0, again.stdout + again.stderr

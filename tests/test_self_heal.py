@@ -61,7 +61,7 @@ def test_damage_is_repaired_on_open(indexed, small_corpus, embeddings, case, cap
     with caplog.at_level("WARNING"):
         b = make(small_corpus, home, embeddings)  # a new process opening the damaged index
     assert b.index.count() == count
-    assert [e["id"] for e in b.index.manifest["documents"]] == ["user:tractor"]
+    assert [e.id for e in b.index.manifest.documents] == ["user:tractor"]
     assert any(p.source == "user:tractor" for p in b.ask(Q).literature)
     assert "repaired" in caplog.text
     assert make(small_corpus, home, embeddings).ensure_index() is None  # and it stays repaired

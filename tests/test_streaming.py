@@ -43,7 +43,7 @@ def test_web_chat_streams_a_draft_then_replaces_it(llm_assistant, tmp_path):
     demo = build_app(llm_assistant, export_dir=tmp_path)
     llm_assistant._chat_model = fake()
     outputs = list(demo.counterpoint_handlers["respond"](TRUCKS, []))
-    htmls = [o[0] for o in outputs]
+    htmls = [o[0][-1]["content"] for o in outputs]  # the answer card, the thread's last message
     assert any("draft, being checked" in h for h in htmls[:-1])
     assert "draft, being checked" not in htmls[-1]
     assert "Written comparison (checked)" in htmls[-1] and "322,716" not in htmls[-1]

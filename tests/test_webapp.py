@@ -6,6 +6,7 @@ browser and load tests share the same server through conftest (fixtures in tests
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -83,10 +84,9 @@ def test_api_lists_only_the_ask_endpoint(client):
     assert not api["unnamed_endpoints"]
 
 
-def test_claim_exports(live_app, tmp_path):
-    import json
-
+def test_claim_exports_follow_the_filter(live_app, tmp_path):
     from rag.webapp import write_claim_exports
+    from rag.webhtml import filter_claims
 
     files = write_claim_exports(live_app.assistant, tmp_path)
     md = Path(files["md"]).read_text(encoding="utf-8")
@@ -97,53 +97,95 @@ def test_claim_exports(live_app, tmp_path):
     assert reviews[0]["@type"] == "ClaimReview"
     assert {r["identifier"] for r in reviews} == {c.id for c in live_app.assistant.claims()}
 
+    subset = filter_claims(live_app.assistant.claims(), "contradicted", "all", "trucks")
+    files = write_claim_exports(live_app.assistant, tmp_path, subset, "Filter: verdict contradicted.")
+    assert [c["id"] for c in json.loads(Path(files["json"]).read_text(encoding="utf-8"))] == [
+        c.id for c in subset
+    ]
+    assert Path(files["md"]).read_text(encoding="utf-8").count("\n### C") == len(subset)
+    page = Path(files["html"]).read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "<script" not in page.lower()
+    assert page.count('class="cp-print-claim"') == len(subset) and "@media print" in page
+
 
 # -- HTML rendering ---------------------------------------------------------------------------
 
 
 def test_answer_html_two_columns_badge_details_figures(live_app):
-    from rag.webapp import ESSAY_HEADER, LITERATURE_HEADER, PROVENANCE_LABEL, esc, render_answer_html
+    from rag.webhtml import ESSAY_HEADER, LITERATURE_HEADER, USER_HEADER, esc, render_answer_html
+    from rag.webpages import corpus_view, provenance_html
 
+    corpus = live_app.assistant.corpus
     answer = live_app.assistant.ask(TRUCKS_Q)
-    out = render_answer_html(answer)
-    assert ESSAY_HEADER in out and LITERATURE_HEADER in out
-    assert PROVENANCE_LABEL in out
+    out = render_answer_html(answer, provenance_html(corpus, corpus_view(corpus)), share=True)
+    assert ESSAY_HEADER in out and LITERATURE_HEADER in out and USER_HEADER not in out
+    assert "About this source: Inconvenient History and the Committee for Open Debate" in out
+    assert out.index("cp-direct") < out.index("cp-verdict") < out.index("cp-figs") < out.index("cp-cols")
     assert 'data-verdict="contradicted"' in out and ">contradicted<" in out  # the word, not a colour
     assert "Contradicted by the literature" in out and esc(answer.claim.rationale) in out
     assert "[E1]" in out and "[L1]" in out
     assert out.count("<details") >= len(answer.essay) + len(answer.literature)
     assert "Figures side by side" in out and "750,000" in out and "427,284" in out
+    assert 'class="cp-scroll"' in out  # the table scrolls in its own box on a phone
     for p in answer.literature:  # every full citation of every work summarised
         for c in p.cites:
             assert esc(c.text) in out
     for p in answer.essay:
         for n in p.footnotes:
             assert f"[{n.number}]" in out
+    assert 'href="?q=How%20many%20trucks' in out  # the share link
     assert_inert(out)
 
 
-def test_abstention_html_says_not_covered_with_suggestions(live_app):
-    from rag.webapp import esc, render_answer_html
+def test_user_documents_get_their_own_column(live_app):
+    from dataclasses import replace
+
+    from rag.webhtml import LITERATURE_HEADER, USER_HEADER, render_columns
+
+    answer = live_app.assistant.ask(TRUCKS_Q)
+    mine = replace(
+        answer.literature[0], source="user:convoy-notes", kind="document", title="Convoy Notes", marker="L9"
+    )
+    out = render_columns(replace(answer, literature=(*answer.literature, mine)))
+    lit = out[out.index(LITERATURE_HEADER) : out.index(USER_HEADER)]
+    assert "cp-cols-3" in out and "Convoy Notes" not in lit
+    assert "Convoy Notes" in out[out.index(USER_HEADER) :]
+
+
+def test_abstention_is_one_short_message(live_app):
+    from rag.webhtml import related_questions, render_answer_html
 
     answer = live_app.assistant.ask("What is the capital of Peru?")
     out = render_answer_html(answer)
-    assert "Not covered" in out
-    assert all(esc(s) in out for s in answer.suggestions)
-    assert "The essay claims" not in out
+    assert out.count("Not covered") == 1 and "<ul" not in out and "The essay claims" not in out
+    assert all(t not in out for t in answer.covered_topics)  # no wall of topic titles
+    examples = ["How many trucks were sent?", "When did the second Five-Year Plan begin?", "Who was Hoggan?"]
+    assert related_questions("When did the Five-Year Plans end?", examples) == (
+        ["When did the second Five-Year Plan begin?"],
+        True,
+    )
+    assert related_questions("best pasta recipe?", examples, n=2) == (examples[:2], False)
 
 
-def test_transcript_keeps_earlier_turns_and_messages():
-    from rag.webapp import render_transcript
+def test_chat_handler_thread_pairs_and_history(live_app, tmp_path):
+    from rag.webapp import WebApp
 
-    turns = [{"question": "first <q>", "html": "<p>one</p>"}, {"question": "second", "html": "<p>two</p>"}]
-    out = render_transcript(turns, "Please type a question about the essay or its subject.")
-    assert out.index("<p>two</p>") < out.index("Earlier in this conversation")
-    assert "first &lt;q&gt;" in out and "Please type a question" in out
+    app = WebApp(live_app.assistant, tmp_path)
+    *_, (msgs, thread, box, note, md, _js, pr) = app.respond(TRUCKS_Q, [], [])
+    assert [m["role"] for m in msgs] == ["user", "assistant"] and thread == [{"q": TRUCKS_Q, "h": []}]
+    assert box == "" and note == "" and md["visible"] and pr["value"].endswith(".html")
+    *_, (msgs, thread, *_rest) = app.respond("And the tanks?", thread, msgs)
+    assert len(msgs) == 4 and thread[1] == {"q": "And the tanks?", "h": [TRUCKS_Q]}
+    *_, (msgs2, thread2, _box, note, *_r) = app.respond("   ", thread, msgs)
+    assert msgs2 == msgs and thread2 == thread and "Please type a question" in note
+    *_, (msgs3, _t, _b, _n, md, _js, _pr) = app.respond("best pasta recipe?", thread, msgs)
+    assert msgs3[-1]["options"] and md["visible"] is False  # suggestions once, no downloads
+    assert "&lt;b&gt;" in app.pair(live_app.assistant.ask("trucks <b>sent</b>?"))[0]["content"]
 
 
 def test_filter_claims():
     from rag.corpus import load_corpus
-    from rag.webapp import filter_claims
+    from rag.webhtml import filter_claims
 
     claims = load_corpus(CORPUS_DIR).claims
     contradicted = filter_claims(claims, "contradicted")
@@ -155,14 +197,24 @@ def test_filter_claims():
 
 
 def test_sources_and_about(live_app):
-    from rag.webapp import ABOUT_HTML, render_sources
+    from rag.webpages import about_html, corpus_view, render_sources
 
-    out = render_sources(live_app.assistant)
+    corpus = live_app.assistant.corpus
+    view = corpus_view(corpus)
+    assert view.essay_profiles == ("essay-poison-partners", "inconvenient-history-codoh", "john-wear")
+    out = render_sources(corpus, view)
     for pid in ("essay-poison-partners", "inconvenient-history-codoh", "john-wear", "suvorov-chief-culprit"):
         assert f'id="src-{pid}"' in out
     assert out.index("src-john-wear") < out.index('id="src-h-cited"') < out.index("src-suvorov-chief-culprit")
     assert "Reference works" in out and "The Strange Alliance" in out
     assert_inert(out)
+    essay = next(iter(corpus.essays.values()))
+    about = about_html(view)
+    assert f"¶0–¶{max(p.number for p in essay.paragraphs)}" in about
+    assert (
+        f"with its {len(essay.notes)} footnotes resolved" in about
+        and f"{len(corpus.claims)} reviewed claims" in about
+    )
     for phrase in (
         "Hybrid retrieval per side",
         "verified by code",
@@ -170,25 +222,51 @@ def test_sources_and_about(live_app):
         "No network",
         "Not covered",
     ):
-        assert phrase in ABOUT_HTML
+        assert phrase in about
+
+
+def test_essay_reader_html(live_app):
+    from rag.webpages import render_essay_reader
+
+    corpus = live_app.assistant.corpus
+    essay = next(iter(corpus.essays.values()))
+    out = render_essay_reader(essay, corpus.claims, corpus.bibliography)
+    assert out.count('id="cp-par-') == len(essay.paragraphs)
+    assert out.count('class="cp-claim-mark') >= len(corpus.claims)
+    assert 'data-claim="C45"' in out and 'href="#cp-note-29"' in out and 'id="cp-note-29"' in out
+    assert_inert(out)
 
 
 # -- injection --------------------------------------------------------------------------------
 
 
-def test_injection_renders_inert(injection_assistant):
-    from rag.webapp import render_answer_html, render_sources
+def test_injection_renders_inert(injection_assistant, tmp_path):
+    from rag.webapp import WebApp
+    from rag.webhtml import render_answer_html
+    from rag.webpages import corpus_view, render_essay_reader, render_sources
 
     answer = injection_assistant.ask(INJECTION_Q)
     assert not answer.abstained
     hostile = [p for p in answer.literature if p.source == "injection-trucks"]
     assert hostile and SCRIPT in hostile[0].text
-    out = render_answer_html(answer)
+    out = render_answer_html(answer, share=True)
     assert_inert(out)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
     assert IMAGE in out and LINK in out  # shown as literal text, never turned into an image or a link
     assert "&lt;img src=x onerror=alert(2)&gt;" in out
-    assert_inert(render_sources(injection_assistant))
+    corpus = injection_assistant.corpus
+    assert_inert(render_sources(corpus, corpus_view(corpus)))
+    essay = next(iter(corpus.essays.values()))
+    assert_inert(render_essay_reader(essay, corpus.claims, corpus.bibliography))
+    app = WebApp(injection_assistant, tmp_path)
+    for m in app.pair(answer):  # the chat messages, user side included
+        assert_inert(m["content"])
+    assert_inert(app.pair(injection_assistant.ask(SCRIPT + " trucks?"))[0]["content"])
+    from rag.webapp import answer_exports
+
+    assert_inert(
+        Path(answer_exports(answer, tmp_path)["html"]).read_text(encoding="utf-8").split("</style>", 1)[1]
+    )
 
 
 # -- command line -----------------------------------------------------------------------------
