@@ -43,10 +43,13 @@ for _k, _v in {
 
 import httpx  # noqa: E402
 
-from rag.compose import SUGGESTIONS  # noqa: E402
+from rag.corpus import load_info  # noqa: E402
+from rag.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-QUESTIONS = SUGGESTIONS + ("What is the capital of Peru?",)  # an abstention is a valid answer too
+QUESTIONS = load_info(Settings().corpus_dir).suggestions + (
+    "What is the capital of Peru?",
+)  # an abstention is a valid answer too
 PATHS = ("rest", "gradio")
 
 

@@ -144,6 +144,8 @@ class Answerer:
             essay_passages=essay_passages,
             table=table,
             profile_passages=[p for p in passages if p.source in profiles],
+            suggestions=corpus.info.suggestions,
+            name_tokens=frozenset(t for w in corpus.info.name_words for t in tokenize(w)),
         )
 
     # -- answering --------------------------------------------------------------
@@ -217,7 +219,15 @@ class Answerer:
                 why, kind = f"the corpus never mentions {', '.join(qa.unknown_names)}.", "unknown-name"
             else:
                 why, kind = "the corpus has no passage close to this question.", "out-of-scope"
-            return abstain(qa.text, qa.resolved, self.corpus.topics(), why, kind, ctx.essay_title)
+            return abstain(
+                qa.text,
+                qa.resolved,
+                self.corpus.topics(),
+                why,
+                kind,
+                ctx.essay_title,
+                suggestions=ctx.suggestions,
+            )
         return compose(qa, evidence, ctx, self.policy, self.settings.top_k)
 
     def _language_refusal(self, qa: Question, ctx: Context) -> Answer:
@@ -232,7 +242,14 @@ class Answerer:
             f"or in {LANGUAGES_READ}."
         )
         return abstain(
-            qa.text, qa.resolved, self.corpus.topics(), message, "language", ctx.essay_title, qa.language
+            qa.text,
+            qa.resolved,
+            self.corpus.topics(),
+            message,
+            "language",
+            ctx.essay_title,
+            qa.language,
+            suggestions=ctx.suggestions,
         )
 
     def _claim_sims(self, table: VectorTable, qvec: np.ndarray) -> dict[str, float]:
@@ -266,7 +283,14 @@ class Answerer:
         if relevance < self.policy.multilingual_min_relevance:
             why = "the corpus has no passage close to this question."
             return abstain(
-                qa.text, qa.resolved, self.corpus.topics(), why, "out-of-scope", ctx.essay_title, qa.language
+                qa.text,
+                qa.resolved,
+                self.corpus.topics(),
+                why,
+                "out-of-scope",
+                ctx.essay_title,
+                qa.language,
+                suggestions=ctx.suggestions,
             )
         sims = self._claim_sims(table, qvec)
         part = PartEvidence(qa.text, qa.resolved, essay_hits, lit_hits, sims, qvec, multilingual=True)

@@ -26,16 +26,6 @@ from .question import LANG_NAMES, Question
 from .retrieve import Hit
 from .sentences import sentence_spans
 
-SUGGESTIONS = (
-    "How many trucks and jeeps did the Allies send to the Soviet Union?",
-    "When did the second Five-Year Plan begin?",
-    "How many people passed through the Gulag?",
-    "Who designed Magnitogorsk?",
-    "Did Roosevelt ever criticise Stalin in public?",
-    "Is Hoggan a reliable source?",
-    "What kind of publication is Inconvenient History?",
-    "What are the biggest errors in the essay?",
-)
 VERDICT_OPENERS = {
     "consistent": "The essay is right here",
     "needs-context": "Partly right, but it needs context",
@@ -45,7 +35,7 @@ VERDICT_OPENERS = {
 }
 ESSAY_TITLE_FALLBACK = "the essay"
 GENERIC_TOKENS = frozenset(tokenize(" ".join(GENERIC)))
-ESSAY_NAME_TOKENS = frozenset(tokenize("wear john essay article author inconvenient history codoh"))
+ESSAY_NAME_TOKENS = frozenset(tokenize("essay article author"))  # + the corpus's own name words
 ESSAY_RE = re.compile(r"\b(essay|article|piece|author|writer|this text)\b", re.I)
 
 
@@ -78,6 +68,8 @@ class Context:
     essay_passages: Sequence[Passage] = ()  # the reviewed essay's passages in order (overviews)
     table: object | None = None  # the multilingual vector table, for questions not in English
     profile_passages: Sequence[Passage] = ()  # passages of the profiles written about the essay
+    suggestions: Sequence[str] = ()  # the corpus's example questions (corpus.yaml)
+    name_tokens: frozenset[str] = frozenset()  # tokens that name the essay, its author or outlet
 
 
 def abstain(
@@ -88,7 +80,7 @@ def abstain(
     kind: str = "out-of-scope",
     essay_title: str = ESSAY_TITLE_FALLBACK,
     language: str = "en",
-    suggestions: Sequence[str] = SUGGESTIONS,
+    suggestions: Sequence[str] = (),
 ) -> Answer:
     if kind == "language":
         summary = reason
@@ -267,7 +259,8 @@ def _about_the_essay_as_a_whole(question: Question, ctx: Context) -> bool:
     if question.intent not in {"overview", "right-wrong", "source"} or not question.about_essay:
         return False
     own = {t for p in ctx.essay_passages[:1] for t in tokenize(p.title)} | set(tokenize(ctx.essay_title))
-    subjects = [e for e in question.entities if not set(tokenize(e)) <= own | ESSAY_NAME_TOKENS]
+    names = own | ESSAY_NAME_TOKENS | ctx.name_tokens
+    subjects = [e for e in question.entities if not set(tokenize(e)) <= names]
     return not subjects and (question.intent != "source" or bool(ESSAY_RE.search(question.text)))
 
 
@@ -415,7 +408,15 @@ def compose(
                 f"the sources say nothing about {missing} in the context of the earlier question, "
                 "so Counterpoint does not answer something near it."
             )
-            return abstain(question.text, question.resolved, (), why, "part-not-covered", ctx.essay_title)
+            return abstain(
+                question.text,
+                question.resolved,
+                (),
+                why,
+                "part-not-covered",
+                ctx.essay_title,
+                suggestions=ctx.suggestions,
+            )
     direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list)
     return _answer(question, essay, literature, shown_cards, claim_list, counts, premise_text, direct, ctx)
 
@@ -538,7 +539,7 @@ def _answer(
         claim=primary,
         summary=summarize(essay, literature, primary, figures),
         figures=tuple(figures),
-        suggestions=() if essay or literature else SUGGESTIONS,
+        suggestions=() if essay or literature else tuple(ctx.suggestions)[:4],
         notices=tuple(notices),
         review_status=status,
         direct=direct,

@@ -86,12 +86,7 @@ def load_css() -> str:
 
 def example_questions(assistant: Assistant) -> tuple[str, ...]:
     """The corpus's example questions (corpus data when it has them, else the engine's list)."""
-    own = getattr(assistant.corpus, "examples", None)
-    if own:
-        return tuple(own)
-    from .compose import SUGGESTIONS
-
-    return tuple(SUGGESTIONS)
+    return tuple(assistant.corpus.info.suggestions)
 
 
 # -- files -------------------------------------------------------------------------------------

@@ -67,11 +67,6 @@ def test_out_of_scope_names_the_second_essay(second):
     assert "The Tunguska Mystery Solved?" in a.summary and "Poison Partners" not in a.summary
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rag/answerer.py does not yet pass corpus.info.suggestions to compose.abstain "
-    "(compose.SUGGESTIONS is still the default); owned elsewhere",
-)
 def test_out_of_scope_suggests_the_second_corpus_questions(second):
     a = second.ask("What was the capital of the Byzantine Empire?")
     assert a.suggestions and set(a.suggestions) <= set(second.corpus.info.suggestions)
