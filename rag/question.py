@@ -625,7 +625,16 @@ def find_premise(text: str) -> Premise | None:
     return None
 
 
+SCALE_TYPO_RE = re.compile(r"\b([mb])il{1,3}i?o?n(s?)\b", re.I)
+
+
+def fix_scale_words(text: str) -> str:
+    """ "20 milion" is 20 million: a misspelt scale word must not turn a figure into 20 people."""
+    return SCALE_TYPO_RE.sub(lambda m: f"{m.group(1).lower()}illion{m.group(2)}", text)
+
+
 def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = None) -> Question:
+    asked, text = text, fix_scale_words(text)
     lang = detect_language(text)
     corrected = text
     if lexicon is not None and lang == "en":
@@ -634,7 +643,7 @@ def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = No
     resolved, followup = resolve_history(corrected, list(history), lexicon.names if lexicon else frozenset())
     parts = split_parts(corrected) if lang == "en" else (text.strip(),)
     return Question(
-        text=text,
+        text=asked,
         resolved=resolved,
         language=lang,
         intent=detect_intent(corrected),

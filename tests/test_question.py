@@ -134,3 +134,13 @@ def test_analyze_puts_it_together():
     assert q.entities[:2] == ("stalin", "magnitogorsk")
     de = analyze("Wie viele Lastwagen schickten die USA?", [], LEXICON)
     assert de.language == "de" and de.premise is None and de.parts == (de.text,)
+
+
+def test_a_misspelt_scale_word_keeps_the_figure_a_million():
+    from rag.question import analyze, fix_scale_words
+
+    assert fix_scale_words("molotov 20 milion relocated, 3 millon dead, 2 bilions") == (
+        "molotov 20 million relocated, 3 million dead, 2 billions"
+    )
+    q = analyze("molotov 20 milion relocated true??")
+    assert q.premise is not None and all(f.kind != "people" or "million" in f.text for f in q.premise.figures)
