@@ -21,6 +21,7 @@ OFFLINE_ENV = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "DO_NOT_TRACK": "1",
+    "TOKENIZERS_PARALLELISM": "false",  # no fork warnings from the tokenizers' thread pool
 }
 for _k, _v in OFFLINE_ENV.items():
     os.environ.setdefault(_k, _v)

@@ -8,7 +8,6 @@ reads nothing else, so any object with those three works. ``EncoderBase`` adds t
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,14 +19,6 @@ from langchain_core.embeddings import Embeddings
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIM = 384
 Progress = Callable[[int, int], None]  # (texts done, texts in all)
-
-for _k, _v in {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-}.items():
-    os.environ.setdefault(_k, _v)
 
 
 @runtime_checkable
