@@ -191,8 +191,8 @@ class Answerer:
     def _part_queries(self, qa: Question) -> list[tuple[str, str]]:
         """(text, search text) per sub-question. A later part that names nothing ("and what else has
         he published?") is searched with the names of the part before it."""
-        if len(qa.parts) == 1:
-            return [(qa.text, qa.resolved)]
+        if len(qa.parts) <= 1:  # the spelling-corrected text: "lendlease" must weigh as "Lend-Lease"
+            return [(qa.parts[0] if qa.parts else qa.text, qa.resolved)]
         out: list[tuple[str, str]] = []
         carried: tuple[str, ...] = ()
         for part in qa.parts:

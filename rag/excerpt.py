@@ -60,6 +60,9 @@ class SentenceBank:
         return spans, self.vectors.get(pid)
 
 
+QUESTION_SHARE = 0.8
+
+
 def sentence_scores(
     text: str,
     spans: Sequence[tuple[int, int]],
@@ -76,9 +79,6 @@ def sentence_scores(
     scores: list[float] = []
     for i, (s, e) in enumerate(spans):
         sent = text[s:e]
-        if sent.rstrip("”\"’' ").endswith("?") and len(spans) > 1:
-            scores.append(-1.0)
-            continue
         score = overlap(set(tokenize(sent)), q, idf)
         if cos is not None:
             score += dense_weight * max(0.0, float(cos[i]) - 0.1)
@@ -89,6 +89,12 @@ def sentence_scores(
         if any(n in sent for n in fig_numbers):
             score += 0.5  # the reviewed comparison's figure: show the sentence that states it
         scores.append(score - 0.002 * i)
+    if len(spans) > 1:
+        for i, (s, e) in enumerate(spans):
+            if text[s:e].rstrip("”\"’' ").endswith("?"):
+                if i + 1 < len(spans):  # the digest's own question hands its score to its answer
+                    scores[i + 1] += QUESTION_SHARE * max(scores[i], 0.0)
+                scores[i] = -1.0
     return scores
 
 

@@ -194,6 +194,24 @@ def test_excerpt_uses_sentence_vectors_when_words_do_not_match():
     assert text[s:e].startswith("Iota")
 
 
+def test_excerpt_a_digest_question_hands_its_score_to_the_sentence_that_answers_it():
+    text = (
+        "Did Hitler ever intend war with Britain? Mainstream historians answer that this conflict "
+        "was part of his programme. Hitler's rearmament plans included a large fleet."
+    )
+    q = WeightedQuery.build("did hitler intend war with britain", "did hitler intend war with britain")
+    s, e, _ = choose(text, q, idf, set(), window=1)
+    assert text[s:e].startswith("Mainstream historians answer")  # never the question itself
+
+
+def test_a_misspelt_single_question_is_weighed_by_its_corrected_words():
+    from rag.answerer import Answerer
+
+    qa = analyze("lendlease how importnat", [], None)
+    qa = replace(qa, parts=("lend-lease how important",), resolved="lend-lease how important")
+    assert Answerer._part_queries(None, qa) == [("lend-lease how important", "lend-lease how important")]  # type: ignore[arg-type]
+
+
 def test_overview_inventory_and_selection():
     claims = [C27, C45, C07]
     counts = overview.inventory(claims)
