@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .compose import Context, PartEvidence, abstain, compose
+from .compose import Context, PartEvidence, abstain, compose, judgement_sections
 from .corpus import Corpus
 from .index import Index
 from .lexical import fold, tokenize
@@ -146,6 +146,7 @@ class Answerer:
             profile_passages=[p for p in passages if p.source in profiles],
             suggestions=corpus.info.suggestions,
             name_tokens=frozenset(t for w in corpus.info.name_words for t in tokenize(w)),
+            judgements=judgement_sections(passages),
         )
 
     # -- answering --------------------------------------------------------------

@@ -8,7 +8,7 @@ pieces, each with its marker; ``verify.py`` checks the result.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -70,6 +70,8 @@ class Context:
     profile_passages: Sequence[Passage] = ()  # passages of the profiles written about the essay
     suggestions: Sequence[str] = ()  # the corpus's example questions (corpus.yaml)
     name_tokens: frozenset[str] = frozenset()  # tokens that name the essay, its author or outlet
+    judgements: Mapping[str, Sequence[Passage]] = field(default_factory=dict)  # source -> its
+    # sections that give the historians' judgement ("Specialists' rejection of Icebreaker")
 
 
 def abstain(
@@ -286,6 +288,41 @@ class _LiteratureRanking:
         return s
 
 
+JUDGEMENT_HEADING_RE = re.compile(
+    r"\b(?:historians?|scholars?|scholarship|specialists?'?|judged?|judgements?|received|reception|"
+    r"rejection|rejects?|debate|assess\w*|verdict|consensus)\b",
+    re.I,
+)
+
+
+def judgement_sections(passages: Sequence[Passage]) -> dict[str, list[Passage]]:
+    """Per literature document, the sections whose heading says they give the historians' view."""
+    out: dict[str, list[Passage]] = {}
+    for p in passages:
+        if p.side == "literature" and JUDGEMENT_HEADING_RE.search(p.section or ""):
+            out.setdefault(p.source, []).append(p)
+    return out
+
+
+def _with_judgements(hits: list[Hit], part: PartEvidence, ctx: Context, policy: AnswerPolicy) -> list[Hit]:
+    """A yes/no question is answered by the historians' judgement: the judging sections of the
+    leading documents join, just after their document's best hit (their own dense similarity is
+    their best sentence's, so the gate still applies)."""
+    have = {h.passage.id for h in hits}
+    extra: list[Hit] = []
+    for h in [h for h in hits if h.passage.source in ctx.judgements][: policy.judgement_documents]:
+        for p in ctx.judgements[h.passage.source]:
+            if p.id in have:
+                continue
+            have.add(p.id)
+            dense = 0.0
+            if ctx.sentences is not None and part.qvec is not None:
+                _, vecs = ctx.sentences.get(p.id, p.text)
+                dense = float((vecs @ part.qvec).max()) if vecs is not None and len(vecs) else 0.0
+            extra.append(Hit(p, h.score - 1e-4, dense, 0.0))
+    return hits + extra
+
+
 def _select_literature(
     question: Question,
     parts: Sequence[PartEvidence],
@@ -310,6 +347,8 @@ def _select_literature(
         q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
         best = max((h.dense for h in part.lit_hits), default=0.0)
         hits = list(part.lit_hits)
+        if question.checks and question.english and not rank.profiles:
+            hits = _with_judgements(hits, part, ctx, policy)
         if rank.profiles:  # broad questions rarely share words with the profile that answers them
             have = {h.passage.id for h in hits}
             hits += [Hit(p, 0.0, best, 0.0) for p in ctx.profile_passages if p.id not in have]
@@ -367,6 +406,7 @@ def _excerpt(
         policy.excerpt_short,
         neighbour_share=0.0 if broad else policy.excerpt_neighbour_share,
         max_chars=600 if broad else policy.excerpt_max_chars,
+        stance=policy.excerpt_stance_weight if question.checks and p.side == "literature" else 0.0,
     )
     return s, e
 

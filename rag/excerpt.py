@@ -61,6 +61,14 @@ class SentenceBank:
 
 
 QUESTION_SHARE = 0.8
+# A sentence that judges the point, which is what a yes/no question is asking for.
+STANCE_RE = re.compile(
+    r"\b(?:historians?|scholars?|specialists?|scholarship|mainstream|consensus|agree[sd]?|"
+    r"reject(?:s|ed)?|argues?|argued|disputed?|contradict\w*|(?:no|little) (?:firm |clear )?evidence|"
+    r"false|accurate|inaccurate|correct|wrong|myth|exaggerat\w*|overstat\w*|apologia|propaganda|"
+    r"majority view|cannot be verified|unsupported)\b",
+    re.I,
+)
 
 
 def sentence_scores(
@@ -72,6 +80,7 @@ def sentence_scores(
     cos: np.ndarray | None,
     figures: Sequence[str],
     dense_weight: float,
+    stance: float = 0.0,
 ) -> list[float]:
     """Each sentence's relevance: word overlap, cosine to the question, the kind of figure asked
     for, the reviewed figure itself; a question sentence is never the excerpt."""
@@ -88,6 +97,8 @@ def sentence_scores(
                 score += 0.2
         if any(n in sent for n in fig_numbers):
             score += 0.5  # the reviewed comparison's figure: show the sentence that states it
+        if stance and STANCE_RE.search(sent):
+            score += stance
         scores.append(score - 0.002 * i)
     if len(spans) > 1:
         for i, (s, e) in enumerate(spans):
@@ -143,6 +154,7 @@ def choose(
     window: int = 2,
     neighbour_share: float = 0.5,
     max_chars: int = 420,
+    stance: float = 0.0,
 ) -> tuple[int, int, float]:
     """(start, end, score) of the best excerpt of ``text`` for the question."""
     spans = list(spans) if spans is not None else sentence_spans(text)
@@ -152,7 +164,7 @@ def choose(
         s = text.index(prefer)
         return s, s + len(prefer), 1.0
     cos = svecs @ qvec if qvec is not None and svecs is not None and len(svecs) == len(spans) else None
-    scores = sentence_scores(text, spans, q, idf, kinds, cos, figures, dense_weight)
+    scores = sentence_scores(text, spans, q, idf, kinds, cos, figures, dense_weight, stance)
     best = max(range(len(spans)), key=lambda i: scores[i])
     first, last = widen(text, spans, scores, best, window, neighbour_share, max_chars, short)
     s, e = strip_markers(text, (spans[first][0], spans[last][1]))

@@ -47,7 +47,7 @@ class AnswerPolicy:
     claim_subject_sim: float = _p(0.55, "…or with at least one shared word of ``claim_anchor_idf``.")
     claim_anchor_idf: float = _p(1.0, "Summed idf of shared words that anchors a high-similarity claim.")
     claim_shared_sim: float = _p(0.48, "Least dense similarity when the gate passes on shared rare words.")
-    claim_strong_idf: float = _p(5.0, "Summed idf of shared words so high that a modest similarity suffices…")
+    claim_strong_idf: float = _p(4.5, "Summed idf of shared words so high that a modest similarity suffices…")
     claim_strong_sim: float = _p(0.38, "…namely this one (a quoted phrase, several rare names).")
     claim_counted_sim: float = _p(
         0.40, "Least similarity when the question counts the kind the claim counts and shares a word."
@@ -66,6 +66,11 @@ class AnswerPolicy:
         0.3, "A neighbouring sentence scoring this share of the best one joins it."
     )
     excerpt_max_chars: int = _p(500, "Longest two-sentence excerpt.")
+    excerpt_stance_weight: float = _p(
+        0.25,
+        'A yes/no question ("did…", "…right?") reads best against the literature sentence that '
+        'judges the point ("most specialists reject…"): bonus for such a sentence.',
+    )
     context_weight: float = _p(0.4, "Weight of words carried over from the chat history.")
     literature_claim_boost: float = _p(
         0.03, "Fused-score boost for passages of the digests a claim rests on."
@@ -75,6 +80,9 @@ class AnswerPolicy:
     )
     literature_subject_boost: float = _p(
         0.004, "Fused-score boost for passages whose document or section title names the question's subject."
+    )
+    judgement_documents: int = _p(
+        2, "Yes/no questions: how many leading literature documents add their judging sections."
     )
     subject_name_idf: float = _p(2.0, "Least idf of a name for it to count as the question's subject.")
     overview_boost: float = _p(0.05, "Fused-score boost for the essay's own profile on overview questions.")

@@ -354,6 +354,13 @@ SOURCE_RE = re.compile(
     re.I,
 )
 COMPARE_RE = re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|differ)\b", re.I)
+# A question that asks whether something is so: it is answered by a judgement, not a definition.
+CHECK_RE = re.compile(
+    r"^\s*(?:(?:ok|so|and|but|but|well)\W+)?(?:did|was|were|is|are|does|do|has|had|have|can|could|"
+    r"should|would|will)\b|\b(?:right|true|correct|accurate|yes|isn'?t it|wasn'?t it|didn'?t they|"
+    r"really|surely|myth|genuine|real)\b",
+    re.I,
+)
 QUANTITY_RE = re.compile(
     r"\bhow (?:many|much)\b|\bwhat (?:was|is|were) the (?:number|total|figure|toll)\b", re.I
 )
@@ -403,6 +410,7 @@ class Question:
     about_essay: bool = False  # the question is about the essay, its author or its outlet as such
     asks_quantity: bool = False  # "how many…", in this question or in the one a follow-up leans on
     own_tokens: tuple[str, ...] = field(default=())  # content tokens the reader typed this turn
+    checks: bool = False  # asks whether something is so ("did…?", "…, right?")
 
     @property
     def english(self) -> bool:
@@ -655,4 +663,5 @@ def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = No
         unknown_names=lexicon.unknown(text) if lexicon and lang == "en" else (),
         followup=followup,
         own_tokens=tuple(tokenize(text)),
+        checks=bool(CHECK_RE.search(corrected)) and not QUANTITY_RE.search(corrected),
     )

@@ -204,6 +204,36 @@ def test_excerpt_a_digest_question_hands_its_score_to_the_sentence_that_answers_
     assert text[s:e].startswith("Mainstream historians answer")  # never the question itself
 
 
+def test_a_yes_no_question_gets_the_sentence_that_judges_the_point():
+    text = (
+        "According to the thesis, Stalin planned an attack on Germany for July 1941. "
+        "Most specialists reject the view that Stalin planned an attack on Germany in July."
+    )
+    q = WeightedQuery.build(
+        "stalin planned attack germany july 1941", "stalin planned attack germany july 1941"
+    )
+    s, e, _ = choose(text, q, idf, set(), window=1)
+    assert text[s:e].startswith("According")  # without a yes/no question: the closest words
+    s, e, _ = choose(text, q, idf, set(), window=1, stance=POLICY.excerpt_stance_weight)
+    assert text[s:e].startswith("Most specialists reject")
+    assert analyze("Stalin planned to attack in July 1941, right?").checks
+    assert not analyze("How many trucks did the US send?").checks
+    assert not analyze("What is this essay about?").checks
+
+
+def test_the_judging_sections_of_a_document_are_found_by_their_heading():
+    from rag.compose import judgement_sections
+
+    judged = lit(
+        "j",
+        "Most specialists reject it.",
+        source="icebreaker",
+        section="Specialists' rejection of Icebreaker",
+    )
+    plain = lit("p", "The thesis says…", source="icebreaker", section="The Icebreaker thesis")
+    assert judgement_sections([judged, plain, E_HITLER]) == {"icebreaker": [judged]}
+
+
 def test_a_misspelt_single_question_is_weighed_by_its_corrected_words():
     from rag.answerer import Answerer
 
