@@ -16,7 +16,7 @@ import numpy as np
 from . import overview
 from . import premise as premises
 from .claimmatch import FRAMING, ClaimMatch, rank_claims
-from .excerpt import SentenceBank, WeightedQuery, choose, first_sentence, overlap
+from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
 from .lexical import tokenize
@@ -697,8 +697,14 @@ def _passage_sentences(
     then what the essay says."""
     out: list[str] = []
     if literature:
-        out.append(_sentence_quote(literature[0]))
-        second = next((p for p in literature[1:] if p.source != literature[0].source), None)
+        # a yes/no question is answered by the literature's judgement, not by a restatement
+        lead = (
+            next((p for p in literature if STANCE_RE.search(p.quote)), literature[0])
+            if question.checks
+            else literature[0]
+        )
+        out.append(_sentence_quote(lead))
+        second = next((p for p in literature if p.source != lead.source), None)
         if second is not None and len(out) < room and len(question.parts) > 1:
             out.append(_sentence_quote(second))
     if essay and question.intent != "source" and len(out) < room:

@@ -24,6 +24,12 @@ ANAPHOR_RE = re.compile(
     r"The (?:plant|factory|city|figure|report|book|author|claim|estimate|number)s?|"
     r"Both|Neither|Here|There|Then|So|But|However|Yet)\b"
 )
+# "Gabriel Gorodetsky answered it directly…": a named subject, then a pronoun for the last topic
+ANAPHOR_OBJECT_RE = re.compile(
+    r"^[\"“‘(]*(?:[A-Z][\w'’.-]*\s+){1,4}(?:\w+ly\s+)?(?:answered|rejected|repeated|challenged|"
+    r"criticised|criticized|endorsed|supported|accepted|disputed|dismissed|questioned|refuted|"
+    r"attacked|defended|revived|restated|popularised|popularized)\s+(?:it|this|them|him|her)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,8 @@ def widen(
 ) -> tuple[int, int]:
     """(first, last) sentence of the excerpt around the best sentence."""
     first, last = best, best
-    if best > 0 and ANAPHOR_RE.match(text[spans[best][0] : spans[best][1]]):
+    lead = text[spans[best][0] : spans[best][1]]
+    if best > 0 and (ANAPHOR_RE.match(lead) or ANAPHOR_OBJECT_RE.match(lead)):
         first = best - 1  # the antecedent of "These", "He"… sits in the previous sentence
     elif window > 1:
         # the better neighbour joins when it also speaks to the question: a summary sentence and
@@ -134,6 +141,13 @@ def widen(
             and spans[max(j, best)][1] - spans[min(j, best)][0] <= max_chars
         ):
             first, last = min(j, best), max(j, best)
+            opening = text[spans[first][0] : spans[first][1]]
+            if (
+                first > 0
+                and (ANAPHOR_RE.match(opening) or ANAPHOR_OBJECT_RE.match(opening))
+                and spans[last][1] - spans[first - 1][0] <= max_chars
+            ):
+                first -= 1  # the joined neighbour leans on the sentence before it
     if spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
         last += 1
     return first, last

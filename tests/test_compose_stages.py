@@ -221,6 +221,17 @@ def test_a_yes_no_question_gets_the_sentence_that_judges_the_point():
     assert not analyze("What is this essay about?").checks
 
 
+def test_an_excerpt_that_opens_with_he_answered_it_takes_the_sentence_it_refers_to():
+    text = (
+        "The book appeared in 1990. Most specialists reject the thesis. "
+        "Gabriel Gorodetsky answered it directly in a book on the war. "
+        "Drawing on archives, he argued that Stalin sought to delay the war."
+    )
+    q = WeightedQuery.build("did stalin seek to delay the war", "did stalin seek to delay the war")
+    s, e, _ = choose(text, q, idf, set(), window=2, neighbour_share=0.0, max_chars=500)
+    assert text[s:e].startswith("Most specialists reject the thesis.")
+
+
 def test_the_judging_sections_of_a_document_are_found_by_their_heading():
     from rag.compose import judgement_sections
 
