@@ -390,6 +390,8 @@ def _excerpt(
         part.resolved if question.english else "",
         policy.context_weight,
     )
+    if p.side == "literature":
+        q = q.discount(set(tokenize(f"{p.title} {p.section}")), policy.excerpt_title_weight)
     spans, svecs = ctx.sentences.get(p.id, p.text) if ctx.sentences is not None else (None, None)
     broad = question.intent == "overview" and p.kind == "profile"  # a gist reads as two or three sentences
     s, e, _ = choose(

@@ -45,6 +45,10 @@ class WeightedQuery:
             w.setdefault(t, context_weight)
         return cls(w)
 
+    def discount(self, tokens: set[str], factor: float) -> WeightedQuery:
+        """Words every sentence of a passage is about (its title's) cannot choose among them."""
+        return WeightedQuery({t: w * factor if t in tokens else w for t, w in self.weights.items()})
+
 
 def overlap(tokens: set[str], q: WeightedQuery, idf: Callable[[str], float]) -> float:
     """Share of the question's idf-weighted words present in ``tokens``."""

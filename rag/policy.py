@@ -66,6 +66,9 @@ class AnswerPolicy:
         0.3, "A neighbouring sentence scoring this share of the best one joins it."
     )
     excerpt_max_chars: int = _p(500, "Longest two-sentence excerpt.")
+    excerpt_title_weight: float = _p(
+        0.3, "Weight, when choosing a literature excerpt, of question words its own title or heading has."
+    )
     excerpt_stance_weight: float = _p(
         0.25,
         'A yes/no question ("did…", "…right?") reads best against the literature sentence that '

@@ -232,6 +232,21 @@ def test_an_excerpt_that_opens_with_he_answered_it_takes_the_sentence_it_refers_
     assert text[s:e].startswith("Most specialists reject the thesis.")
 
 
+def test_a_literature_excerpt_is_chosen_by_the_words_its_title_does_not_already_have():
+    text = (
+        "The film Mission to Moscow was released in 1943. Historians treat the picture as wartime propaganda."
+    )
+    passage = lit("m", text, source="mission-to-moscow", section="Mission to Moscow, the film")
+    q = WeightedQuery.build(
+        "mission to moscow film was it propaganda", "mission to moscow film was it propaganda"
+    )
+    s, e, _ = choose(text, q, idf, set(), window=1)
+    assert text[s:e].startswith("The film")  # the title's words outweigh the one that matters
+    title = set(tokenize(f"{passage.title} {passage.section}"))
+    s, e, _ = choose(text, q.discount(title, POLICY.excerpt_title_weight), idf, set(), window=1)
+    assert text[s:e].startswith("Historians treat the picture as wartime propaganda")
+
+
 def test_the_judging_sections_of_a_document_are_found_by_their_heading():
     from rag.compose import judgement_sections
 
