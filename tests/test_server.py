@@ -4,6 +4,7 @@ no schema before login, the read-only switch. Real servers on free loopback port
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -118,6 +119,46 @@ def test_simultaneous_first_requests_all_succeed(assistant):
         out, err = proc.communicate(timeout=60)
     assert "Counterpoint is ready at" in out
     assert "share=True" not in out + err and "Traceback" not in err, err
+
+
+async def _first_gradio_requests(url: str, n: int) -> list[tuple[str, object]]:
+    """Gradio's call route (POST /gradio_api/call/ask, then its event stream): (event, data) each."""
+
+    async def one(client: httpx.AsyncClient) -> tuple[str, object]:
+        resp = await client.post("/gradio_api/call/ask", json={"data": [TRUCKS_Q, []]})
+        resp.raise_for_status()
+        event = ""
+        async with client.stream("GET", f"/gradio_api/call/ask/{resp.json()['event_id']}") as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in {"complete", "error"}:
+                    return event, json.loads(line.split(":", 1)[1])
+        return event, None
+
+    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        return await asyncio.gather(*(one(client) for _ in range(n)))
+
+
+@pytest.mark.slow
+def test_simultaneous_first_gradio_requests_all_succeed(assistant):
+    """The same start-up race through Gradio's own route, 64 at once: on the code before the fix
+    (Gradio's launch) this burst made launch's localhost self-check time out and the process exit
+    in 5 of 20 starts (eval/reports/cold-start-2026-12-02.md); older still, the Chroma client race."""
+    port = free_port()
+    proc = _app(assistant.settings.home, "--port", str(port))
+    try:
+        _wait_for_port(port, proc)
+        results = asyncio.run(_first_gradio_requests(f"http://127.0.0.1:{port}", 64))
+        assert [event for event, _ in results] == ["complete"] * 64, results[:3]
+        answers = [data[0] for _, data in results if isinstance(data, list)]
+        assert [a["verdict"] for a in answers] == ["contradicted"] * 64
+        assert proc.poll() is None, "the server exited during its first requests"
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=60)
+    assert "Counterpoint is ready at" in out
+    assert "Traceback" not in err and "RustBindingsAPI" not in err, err
 
 
 # -- auth: throttling, no schema before login ---------------------------------------------------------
