@@ -98,7 +98,11 @@ class Answerer:
         key = id(self.index.passages)
         if self._lexicon is None or self._lexicon[0] != key:
             texts = [p.text for p in self.index.passages.values()]
+            texts += sorted(
+                {f"{p.title}. {p.section}." for p in self.index.passages.values()}
+            )  # headings name things too
             texts += [f"{w.author} {w.title}" for w in self.corpus.bibliography.values()]
+            texts += [c.rationale for c in self.corpus.claims]
             self._lexicon = (key, Lexicon.build(texts))
         return self._lexicon[1]
 
@@ -189,6 +193,10 @@ class Answerer:
         base = qa.text if qa.followup else qa.resolved
         return replace(qa, resolved=f"{base} ({outlet})", entities=names)
 
+    def _names_a_rare_subject(self, qa: Question) -> bool:
+        """The question names something specific the corpus knows ("Uralvagonzavod", not "American")."""
+        return any(self.idf(t) >= self.policy.subject_name_idf for n in qa.entities for t in tokenize(n))
+
     def _part_queries(self, qa: Question) -> list[tuple[str, str]]:
         """(text, search text) per sub-question. A later part that names nothing ("and what else has
         he published?") is searched with the names of the part before it."""
@@ -209,6 +217,8 @@ class Answerer:
         scored = [self._part(text, resolved, retrieval) for text, resolved in parts]
         evidence = [e for e, _ in scored]
         relevance = max(r for _, r in scored) - self.policy.unknown_name_penalty * len(qa.unknown_names)
+        if qa.unknown_names and not self._names_a_rare_subject(qa):
+            relevance = 0.0  # "How many Americans died in Vietnam?": what it is about, the corpus never names
         if qa.premise is not None and qa.premise.figures and evidence:
             # the passage that checks an asserted figure may not be near the question as a whole
             found = self.index.lexical(tokenize(premise_query(qa.premise)), "literature", 5)

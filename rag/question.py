@@ -518,8 +518,9 @@ class Lexicon:
 
     def unknown(self, question: str) -> tuple[str, ...]:
         """Names and terms the corpus never mentions: capitalised words it never uses in any form
-        ("Korean"), rare words with no close corpus spelling ("airlift"), and capitalised names
-        ending in a common noun that the corpus never writes ("Marshall Plan")."""
+        ("Korean") and capitalised names ending in a common noun that the corpus never writes
+        ("Marshall Plan"). Lower-case words are left alone: a rule for them ("airlift") also
+        caught misspellings."""
         words = re.findall(r"[^\W\d_][\w’'-]*", question)
         out = []
         for i, w in enumerate(words):

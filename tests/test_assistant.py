@@ -84,6 +84,13 @@ def test_out_of_scope_questions_abstain(assistant, question):
     assert a.summary.startswith("Not covered") and a.covered_topics and a.suggestions
 
 
+def test_a_question_about_a_place_the_corpus_never_names_abstains(assistant):
+    """Common words ("American", "died") match well; what the question is about does not exist here."""
+    a = assistant.ask("How many American soldiers died in Vietnam?")
+    assert a.abstained and "Vietnam" in a.summary
+    assert not assistant.ask("How many Americans died in the Soviet Union?").abstained
+
+
 def test_followup_uses_history(assistant):
     a = assistant.ask("And how many tanks did they send?", history=[TRUCKS])
     assert a.resolved_question != a.question
