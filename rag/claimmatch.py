@@ -9,6 +9,7 @@ card, so two verdicts on the same sentence never sit side by side.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from .lexical import tokenize
 from .models import Claim, Passage
 from .policy import AnswerPolicy
 from .retrieve import Hit
+from .sentences import sentence_spans
 
 RANK_WEIGHTS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 
@@ -73,6 +75,7 @@ def shares_subject(
     sim: float,
     policy: AnswerPolicy,
     kinds: Set[str] = frozenset(),
+    sentence: str = "",
 ) -> bool:
     """The gate: a strong dense similarity, or rare words in common with the claim's quote or
     figure kinds together with a fair similarity. A question that asks for a quantity of one
@@ -82,7 +85,8 @@ def shares_subject(
     counted = specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
     if specific and not counted:
         return False  # a counting question gets a claim that counts the same thing, or none
-    shared = shared_idf(c.quote + " " + " ".join(f.kind for f in c.figures), subject, idf)
+    # the quote's whole sentence: "…he was openly hostile" is about the Bullitt the sentence names
+    shared = shared_idf(f"{sentence or c.quote} {' '.join(f.kind for f in c.figures)}", subject, idf)
     tiers = (
         (policy.claim_alone_sim, 0.0),  # the claim and the question say the same thing
         (policy.claim_subject_sim, policy.claim_anchor_idf),
@@ -93,6 +97,21 @@ def shares_subject(
         return True
     # "and tanks?": the question counts what the claim counts, and shares a word of its subject
     return bool(counted) and shared >= policy.claim_anchor_idf and sim >= policy.claim_counted_sim
+
+
+PRONOUN_RE = re.compile(r"\b(?:he|she|his|her|him|they|their|them|it|its)\b", re.I)
+
+
+def quote_sentence(text: str, quote: str) -> str:
+    """A quote that says "he" or "it" is read with its whole sentence, which names who or what
+    ("…by the end of his tenure he was openly hostile" is about Bullitt); any other quote stands
+    alone, so the rest of its sentence never attaches it to another subject."""
+    at = text.find(quote)
+    if at < 0 or not PRONOUN_RE.search(quote):
+        return quote
+    end = at + len(quote)
+    spans = [(s, e) for s, e in sentence_spans(text) if s < end and e > at]
+    return text[spans[0][0] : spans[-1][1]] if spans else quote
 
 
 def _overlaps(a: Claim, b: Claim) -> bool:
@@ -158,6 +177,7 @@ def rank_claims(
                 scored.append(ClaimMatch(c, sim, hit))
             continue
         score = weight * claim_score(c, q, idf, sim)
-        if score >= policy.claim_min_score and shares_subject(c, subject, idf, sim, policy, kinds):
+        sentence = quote_sentence(hit.passage.text, c.quote)
+        if score >= policy.claim_min_score and shares_subject(c, subject, idf, sim, policy, kinds, sentence):
             scored.append(ClaimMatch(c, score, hit))
     return _best_distinct(scored, policy, limit)

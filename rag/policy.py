@@ -46,7 +46,7 @@ class AnswerPolicy:
     claim_alone_sim: float = _p(0.62, "Dense similarity of question and claim that passes the gate alone.")
     claim_subject_sim: float = _p(0.55, "…or with at least one shared word of ``claim_anchor_idf``.")
     claim_anchor_idf: float = _p(1.0, "Summed idf of shared words that anchors a high-similarity claim.")
-    claim_shared_sim: float = _p(0.48, "Least dense similarity when the gate passes on shared rare words.")
+    claim_shared_sim: float = _p(0.47, "Least dense similarity when the gate passes on shared rare words.")
     claim_strong_idf: float = _p(4.5, "Summed idf of shared words so high that a modest similarity suffices…")
     claim_strong_sim: float = _p(0.38, "…namely this one (a quoted phrase, several rare names).")
     claim_counted_sim: float = _p(

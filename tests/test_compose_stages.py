@@ -342,6 +342,20 @@ def test_compose_an_overview_lists_the_claims_from_curated_data():
     )
 
 
+def test_a_quote_that_says_he_is_read_with_the_sentence_that_names_him():
+    from rag.claimmatch import quote_sentence
+
+    text = (
+        "William Bullitt served as ambassador from 1933. Bullitt left with few illusions, and by the "
+        "end of his tenure he was openly hostile to the Soviet government. Roosevelt ignored him."
+    )
+    assert quote_sentence(text, "by the end of his tenure he was openly hostile").startswith("Bullitt left")
+    # a quote that names its own subject stands alone, so its sentence cannot attach it elsewhere
+    assert (
+        quote_sentence(text, "William Bullitt served as ambassador") == "William Bullitt served as ambassador"
+    )
+
+
 def test_a_hyphenated_word_is_one_shared_word():
     from rag.claimmatch import shared_idf
 
