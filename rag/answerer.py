@@ -88,6 +88,22 @@ class Answerer:
             )
         return v
 
+    def _idf_function(self) -> Callable[[str], float]:
+        """idf for one committed index state as a plain closure: composition calls it thousands
+        of times per question, so the per-call key building of ``idf`` shows on the warm path."""
+        lit, essay = self.index.bm25("literature"), self.index.bm25("essay")
+        memo: dict[str, float] = {}
+
+        def idf(token: str) -> float:
+            v = memo.get(token)
+            if v is None:
+                if len(memo) > 100_000:
+                    memo.clear()
+                v = memo[token] = max(lit.idf(token), essay.idf(token))
+            return v
+
+        return idf
+
     def claim_vectors(self) -> tuple[list[str], np.ndarray]:
         table = self.vectors.claims(self.corpus.claims)
         return table.ids, table.matrix
@@ -140,7 +156,7 @@ class Answerer:
         profiles = frozenset(essay_profiles(corpus.documents, keys))
         return Context(
             claims=corpus.claims,
-            idf=self.idf,
+            idf=self._idf_function(),
             sentences=sentences,
             reviewed_essay=self.main_essay_id,
             essay_title=title,

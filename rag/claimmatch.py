@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .excerpt import WeightedQuery, overlap
 from .figures import WORD_KIND
@@ -31,12 +32,20 @@ class ClaimMatch:
     hit: Hit  # the essay passage that carries the claim
 
 
+@lru_cache(maxsize=4096)
+def _claim_tokens(quote: str, rest: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Cached: every question scores every claim on the warm path."""
+    quote_toks = frozenset(tokenize(quote))
+    return quote_toks, frozenset(tokenize(rest)) - quote_toks
+
+
 def claim_score(c: Claim, q: WeightedQuery, idf: Callable[[str], float], sim: float) -> float:
     """Words of the claim's quote (recall and precision), of its rationale and figures, and the
     dense similarity of question and claim."""
-    quote_toks = set(tokenize(c.quote))
-    extra = set(tokenize(c.rationale + " " + " ".join(f.kind for f in c.figures))) - quote_toks
-    qset = set(q.weights)
+    quote_toks, extra = _claim_tokens(c.quote, c.rationale + " " + " ".join(f.kind for f in c.figures))
+    qset = q.weights.keys()
+    if quote_toks.isdisjoint(qset) and extra.isdisjoint(qset):
+        return 1.0 * max(0.0, sim - 0.25)  # no word in common: the sums below are all zero
     precision = sum(idf(t) for t in quote_toks & qset) / (sum(idf(t) for t in quote_toks) or 1.0)
     return (
         overlap(quote_toks, q, idf)
@@ -102,6 +111,7 @@ def shares_subject(
 PRONOUN_RE = re.compile(r"\b(?:he|she|his|her|him|they|their|them|it|its)\b", re.I)
 
 
+@lru_cache(maxsize=4096)
 def quote_sentence(text: str, quote: str) -> str:
     """A quote that says "he" or "it" is read with its whole sentence, which names who or what
     ("…by the end of his tenure he was openly hostile" is about Bullitt); any other quote stands

@@ -9,7 +9,7 @@ chosen one leans on it ("These plants…", "He…"), and to the next when it is 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +50,7 @@ class WeightedQuery:
         return WeightedQuery({t: w * factor if t in tokens else w for t, w in self.weights.items()})
 
 
-def overlap(tokens: set[str], q: WeightedQuery, idf: Callable[[str], float]) -> float:
+def overlap(tokens: Set[str], q: WeightedQuery, idf: Callable[[str], float]) -> float:
     """Share of the question's idf-weighted words present in ``tokens``."""
     total = sum(idf(t) * w for t, w in q.weights.items()) or 1.0
     return sum(idf(t) * w for t, w in q.weights.items() if t in tokens) / total

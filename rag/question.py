@@ -452,10 +452,18 @@ class Lexicon:
         names: set[str] = set()
         vocab: set[str] = set()
         common = set(STOPWORDS) | {"the", "a", "in", "on", "it", "this", "that", "his", "her", "its"}
+        folds: dict[str, str] = {}  # words repeat: fold each once (this runs on every cold start)
+
+        def fold_word(w: str) -> str:
+            f = folds.get(w)
+            if f is None:
+                f = folds[w] = fold(w)
+            return f
+
         for text in texts:
             for m in re.finditer(r"[^\W\d_][\w’'-]*", text):
                 w = m.group(0)
-                f = fold(w).strip("’'-")
+                f = fold_word(w).strip("’'-")
                 if not f:
                     continue
                 vocab.add(f)
@@ -467,7 +475,7 @@ class Lexicon:
         # a capitalised word that the corpus never writes in lower case
         lower_seen: set[str] = set()
         for text in texts:
-            lower_seen.update(fold(w) for w in re.findall(r"(?<![.!?]\s)\b[a-z][a-z’'-]+", text))
+            lower_seen.update(fold_word(w) for w in re.findall(r"(?<![.!?]\s)\b[a-z][a-z’'-]+", text))
         by_letter = _by_first_letter(vocab)
         folded = " ".join(fold(t) for t in texts)
         stems = frozenset(t for v in vocab for t in tokenize(v))
