@@ -124,6 +124,17 @@ def quote_sentence(text: str, quote: str) -> str:
     return text[spans[0][0] : spans[-1][1]] if spans else quote
 
 
+def gate_floor(policy: AnswerPolicy) -> float:
+    """The least similarity any tier of ``shares_subject`` accepts."""
+    return min(
+        policy.claim_alone_sim,
+        policy.claim_subject_sim,
+        policy.claim_shared_sim,
+        policy.claim_strong_sim,
+        policy.claim_counted_sim,
+    )
+
+
 def _overlaps(a: Claim, b: Claim) -> bool:
     return a.paragraph == b.paragraph and (
         a.quote in b.quote or b.quote in a.quote or len(set(a.quote.split()) & set(b.quote.split())) > 6
@@ -176,12 +187,15 @@ def rank_claims(
     compared, so the multilingual similarity of question and claim decides alone."""
     scored: list[ClaimMatch] = []
     ranked = list(essay_hits[: len(RANK_WEIGHTS)])
+    floor = gate_floor(policy)
     for c in claims:
+        sim = sims.get(c.id, 0.0)
+        if not multilingual and sims and sim < floor:
+            continue  # below every tier of the gate: it could never be attached
         found = _claim_hit(c, ranked, passages)
         if found is None:
             continue
         hit, weight = found
-        sim = sims.get(c.id, 0.0)
         if multilingual:
             if sim >= policy.multilingual_claim_sim:
                 scored.append(ClaimMatch(c, sim, hit))

@@ -356,6 +356,15 @@ def test_a_quote_that_says_he_is_read_with_the_sentence_that_names_him():
     )
 
 
+def test_below_the_gate_floor_no_claim_passes_so_ranking_may_skip_it():
+    from rag.claimmatch import gate_floor
+
+    floor = gate_floor(POLICY)
+    rich = set(tokenize(C27.quote)) | {"deaths", "tanks"}
+    assert not shares_subject(C27, rich, idf, floor - 0.01, POLICY)
+    assert not shares_subject(C27, rich, idf, floor - 0.01, POLICY, kinds={"tanks"})
+
+
 def test_a_hyphenated_word_is_one_shared_word():
     from rag.claimmatch import shared_idf
 
