@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -369,10 +370,17 @@ def main(argv=None) -> int:
     if args.quick:
         args.sizes, args.synthetic = "2000", 500
     skip = set(filter(None, args.skip.split(",")))
+    home = Path(tempfile.mkdtemp(prefix="bench-home-"))
+    try:
+        return _run(args, skip, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)  # ~100 MB of index per run
+
+
+def _run(args, skip, home: Path) -> int:
     from rag import Assistant
     from rag.settings import Settings
 
-    home = Path(tempfile.mkdtemp(prefix="bench-home-"))
     t = time.perf_counter()
     assistant = Assistant(Settings.from_env(home=home, batch_size=args.batch_size))
     report = {"first_index_build_s": round(time.perf_counter() - t, 1)}
