@@ -1,4 +1,4 @@
-"""Lexical side: a deterministic tokenizer and BM25 (bm25s), as small pure functions.
+"""Lexical side: a deterministic tokenizer and Lucene BM25 (checked against bm25s), as small pure functions.
 
 Numbers keep their value across spellings ("427,284" and "427284" are the same token), so
 figure questions match figure passages.
@@ -268,30 +268,43 @@ def bm25_term(tf: int, dl: int, avgdl: float, df: int, n: int, k1: float = 1.5, 
 
 
 class BM25Index:
-    """bm25s over pre-tokenised documents, with ids; rebuilt cheaply, saved beside Chroma."""
+    """Lucene BM25 over pre-tokenised documents, with ids. Each (term, document) weight is fixed
+    once the index is built, so they are computed here and a query only adds them up: no scipy
+    import on the cold path (bm25s, the reference the tests compare with, pulls it in)."""
 
-    def __init__(self, ids: Sequence[str], token_lists: Sequence[list[str]]):
-        import bm25s
+    def __init__(
+        self, ids: Sequence[str], token_lists: Sequence[list[str]], k1: float = 1.5, b: float = 0.75
+    ):
+        import numpy as np
 
         self.ids = list(ids)
         self.df: Counter[str] = Counter()
         for toks in token_lists:
             self.df.update(set(toks))
         self.n = len(self.ids)
-        self._bm25 = None
-        if self.n:
-            self._bm25 = bm25s.BM25(method="lucene")
-            self._bm25.index([list(t) for t in token_lists], show_progress=False)
+        avgdl = (sum(len(t) for t in token_lists) / self.n) if self.n else 1.0
+        rows: dict[str, tuple[list[int], list[float]]] = {}
+        for i, toks in enumerate(token_lists):
+            dl = len(toks)
+            for term, tf in Counter(toks).items():
+                docs, weights = rows.setdefault(term, ([], []))
+                docs.append(i)
+                weights.append(bm25_term(tf, dl, avgdl or 1.0, self.df[term], self.n, k1, b))
+        self._postings = {
+            t: (np.asarray(d, dtype=np.intp), np.asarray(w, dtype=np.float64)) for t, (d, w) in rows.items()
+        }
 
     def search(self, tokens: Iterable[str], k: int) -> list[tuple[str, float]]:
-        if not self._bm25 or k <= 0:
-            return []
-        q = [t for t in tokens if t in self.df]
-        if not q:
+        """Best ``k`` documents; a query word given twice counts twice (as in bm25s)."""
+        q = [t for t in tokens if t in self._postings]
+        if not q or k <= 0 or not self.n:
             return []
         import numpy as np
 
-        scores = self._bm25.get_scores(q)
+        scores = np.zeros(self.n)
+        for t in q:
+            docs, weights = self._postings[t]
+            scores[docs] += weights
         top = np.argsort(-scores, kind="stable")[: min(k, self.n)]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 

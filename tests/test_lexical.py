@@ -1,4 +1,4 @@
-"""Tokenizer and BM25: bm25s checked against a plain reference implementation."""
+"""Tokenizer and BM25: rag.lexical checked against a plain reference and against bm25s."""
 
 import random
 from collections import Counter
@@ -28,7 +28,7 @@ def test_idf_is_positive_and_decreasing():
     assert idf(1, 10) > idf(5, 10) > idf(10, 10) > 0
 
 
-def test_bm25s_matches_the_reference_on_random_corpora():
+def test_bm25_matches_the_reference_on_random_corpora():
     rng = random.Random(7)
     vocab = [f"w{i}" for i in range(30)]
     for _ in range(5):
@@ -47,3 +47,18 @@ def test_bm25_unknown_and_empty_queries():
     assert index.search([], 5) == []
     assert BM25Index([], []).search(["truck"], 3) == []
     assert index.search(["truck"], 5) == [("a", pytest.approx(index.search(["truck"], 1)[0][1]))]
+
+
+def test_bm25_matches_bm25s_with_repeated_query_words():
+    bm25s = pytest.importorskip("bm25s")
+    rng = random.Random(11)
+    vocab = [f"w{i}" for i in range(25)]
+    for _ in range(5):
+        docs = [[rng.choice(vocab) for _ in range(rng.randint(1, 30))] for _ in range(50)]
+        query = [rng.choice(vocab) for _ in range(4)]  # may repeat a word
+        ref = bm25s.BM25(method="lucene")
+        ref.index(docs, show_progress=False)
+        want = ref.get_scores([t for t in query if any(t in d for d in docs)])
+        got = dict(BM25Index([str(i) for i in range(len(docs))], docs).search(query, k=len(docs)))
+        for i, score in enumerate(want):
+            assert got.get(str(i), 0.0) == pytest.approx(float(score), rel=1e-4, abs=1e-5)
