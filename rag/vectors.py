@@ -83,7 +83,13 @@ class DerivedVectors:
         return VectorTable([i for i, _ in items], mat, hashes)
 
     def claims(self, claims: Sequence[Claim]) -> VectorTable:
-        return self._table("claims", [(c.id, claim_text(c)) for c in claims], self.encoder.encode)
+        # every question asks for this table: for the same loaded claims, skip re-hashing 67 texts
+        memo = self._mem.get("claims@")
+        if memo is not None and memo[0] is claims:
+            return memo[1]
+        table = self._table("claims", [(c.id, claim_text(c)) for c in claims], self.encoder.encode)
+        self._mem["claims@"] = (claims, table)
+        return table
 
     def sentences(self, passages: Sequence[Passage]) -> SentenceBank:
         table = self._table("sentences", sentence_items(passages), self.encoder.encode)
