@@ -8,7 +8,7 @@ the lexicon, idf values), keyed so that a commit by another process is picked up
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -209,6 +209,13 @@ class Answerer:
         base = qa.text if qa.followup else qa.resolved
         return replace(qa, resolved=f"{base} ({outlet})", entities=names)
 
+    def _relevance(self, qa: Question, per_part: Sequence[float]) -> float:
+        """The best part's relevance, less a penalty per name the corpus never mentions; none at
+        all when those are what the question is about ("How many Americans died in Vietnam?")."""
+        if qa.unknown_names and not self._names_a_rare_subject(qa):
+            return 0.0
+        return max(per_part) - self.policy.unknown_name_penalty * len(qa.unknown_names)
+
     def _names_a_rare_subject(self, qa: Question) -> bool:
         """The question names something specific the corpus knows ("Uralvagonzavod", not "American")."""
         return any(self.idf(t) >= self.policy.subject_name_idf for n in qa.entities for t in tokenize(n))
@@ -232,9 +239,7 @@ class Answerer:
         parts = self._part_queries(qa)
         scored = [self._part(text, resolved, retrieval) for text, resolved in parts]
         evidence = [e for e, _ in scored]
-        relevance = max(r for _, r in scored) - self.policy.unknown_name_penalty * len(qa.unknown_names)
-        if qa.unknown_names and not self._names_a_rare_subject(qa):
-            relevance = 0.0  # "How many Americans died in Vietnam?": what it is about, the corpus never names
+        relevance = self._relevance(qa, [r for _, r in scored])
         if qa.premise is not None and qa.premise.figures and evidence:
             # the passage that checks an asserted figure may not be near the question as a whole
             found = self.index.lexical(tokenize(premise_query(qa.premise)), "literature", 5)

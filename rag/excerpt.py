@@ -81,6 +81,30 @@ STANCE_RE = re.compile(
 )
 
 
+def _figure_bonus(sent: str, kinds: set[str], fig_numbers: Sequence[str]) -> float:
+    """The kind of figure asked for (0.2), the reviewed comparison's own figure (0.5)."""
+    bonus = 0.0
+    if kinds:
+        found = {x.kind for x in extract(sent)}
+        if found & kinds or ("*" in kinds and found - {"year"}):
+            bonus += 0.2
+    if any(n in sent for n in fig_numbers):
+        bonus += 0.5  # show the sentence that states it
+    return bonus
+
+
+def _hand_questions_on(text: str, spans: Sequence[tuple[int, int]], scores: list[float]) -> None:
+    """A question sentence is never the excerpt; a digest's own question hands its score to
+    the sentence that answers it."""
+    if len(spans) < 2:
+        return
+    for i, (s, e) in enumerate(spans):
+        if text[s:e].rstrip("”\"’' ").endswith("?"):
+            if i + 1 < len(spans):
+                scores[i + 1] += QUESTION_SHARE * max(scores[i], 0.0)
+            scores[i] = -1.0
+
+
 def sentence_scores(
     text: str,
     spans: Sequence[tuple[int, int]],
@@ -92,31 +116,38 @@ def sentence_scores(
     dense_weight: float,
     stance: float = 0.0,
 ) -> list[float]:
-    """Each sentence's relevance: word overlap, cosine to the question, the kind of figure asked
-    for, the reviewed figure itself; a question sentence is never the excerpt."""
+    """Each sentence's relevance: word overlap, cosine to the question, the figures, and for a
+    yes/no question (``stance``) whether the sentence judges the point."""
     fig_numbers = [n for f in figures for n in NUMBER_RE.findall(f)]
     scores: list[float] = []
     for i, (s, e) in enumerate(spans):
         sent = text[s:e]
-        score = overlap(set(tokenize(sent)), q, idf)
+        score = overlap(set(tokenize(sent)), q, idf) + _figure_bonus(sent, kinds, fig_numbers)
         if cos is not None:
             score += dense_weight * max(0.0, float(cos[i]) - 0.1)
-        if kinds:
-            found = {x.kind for x in extract(sent)}
-            if found & kinds or ("*" in kinds and found - {"year"}):
-                score += 0.2
-        if any(n in sent for n in fig_numbers):
-            score += 0.5  # the reviewed comparison's figure: show the sentence that states it
         if stance and STANCE_RE.search(sent):
             score += stance
         scores.append(score - 0.002 * i)
-    if len(spans) > 1:
-        for i, (s, e) in enumerate(spans):
-            if text[s:e].rstrip("”\"’' ").endswith("?"):
-                if i + 1 < len(spans):  # the digest's own question hands its score to its answer
-                    scores[i + 1] += QUESTION_SHARE * max(scores[i], 0.0)
-                scores[i] = -1.0
+    _hand_questions_on(text, spans, scores)
     return scores
+
+
+def _leans_back(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:
+    """Sentence ``i`` refers to the one before it ("These…", "Gorodetsky answered it…")."""
+    sent = text[spans[i][0] : spans[i][1]]
+    return i > 0 and bool(ANAPHOR_RE.match(sent) or ANAPHOR_OBJECT_RE.match(sent))
+
+
+def _neighbour(
+    spans: Sequence[tuple[int, int]], scores: Sequence[float], best: int, share: float, max_chars: int
+) -> int | None:
+    """The better neighbour of the best sentence, when it also speaks to the question and the two
+    fit: a summary sentence and the evidence beside it are read together."""
+    nbrs = [j for j in (best - 1, best + 1) if 0 <= j < len(spans) and scores[j] > 0]
+    j = max(nbrs, key=lambda j: scores[j], default=None)
+    if j is None or scores[j] < share * scores[best]:
+        return None
+    return j if spans[max(j, best)][1] - spans[min(j, best)][0] <= max_chars else None
 
 
 def widen(
@@ -131,26 +162,13 @@ def widen(
 ) -> tuple[int, int]:
     """(first, last) sentence of the excerpt around the best sentence."""
     first, last = best, best
-    lead = text[spans[best][0] : spans[best][1]]
-    if best > 0 and (ANAPHOR_RE.match(lead) or ANAPHOR_OBJECT_RE.match(lead)):
+    if _leans_back(text, spans, best):
         first = best - 1  # the antecedent of "These", "He"… sits in the previous sentence
     elif window > 1:
-        # the better neighbour joins when it also speaks to the question: a summary sentence and
-        # the evidence beside it are read together
-        nbrs = [j for j in (best - 1, best + 1) if 0 <= j < len(spans) and scores[j] > 0]
-        j = max(nbrs, key=lambda j: scores[j], default=None)
-        if (
-            j is not None
-            and scores[j] >= neighbour_share * scores[best]
-            and spans[max(j, best)][1] - spans[min(j, best)][0] <= max_chars
-        ):
+        j = _neighbour(spans, scores, best, neighbour_share, max_chars)
+        if j is not None:
             first, last = min(j, best), max(j, best)
-            opening = text[spans[first][0] : spans[first][1]]
-            if (
-                first > 0
-                and (ANAPHOR_RE.match(opening) or ANAPHOR_OBJECT_RE.match(opening))
-                and spans[last][1] - spans[first - 1][0] <= max_chars
-            ):
+            if _leans_back(text, spans, first) and spans[last][1] - spans[first - 1][0] <= max_chars:
                 first -= 1  # the joined neighbour leans on the sentence before it
     if spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
         last += 1
