@@ -251,16 +251,21 @@ class Answerer:
                 why, kind = f"the corpus never mentions {', '.join(qa.unknown_names)}.", "unknown-name"
             else:
                 why, kind = "the corpus has no passage close to this question.", "out-of-scope"
-            return abstain(
-                qa.text,
-                qa.resolved,
-                self.corpus.topics(),
-                why,
-                kind,
-                ctx.essay_title,
-                suggestions=ctx.suggestions,
-            )
+            return self._abstain(qa, ctx, why, kind)
         return compose(qa, evidence, ctx, self.policy, self.settings.top_k)
+
+    def _abstain(self, qa: Question, ctx: Context, why: str, kind: str) -> Answer:
+        """Not covered, with the corpus's topics and example questions."""
+        return abstain(
+            qa.text,
+            qa.resolved,
+            self.corpus.topics(),
+            why,
+            kind,
+            ctx.essay_title,
+            qa.language,
+            suggestions=ctx.suggestions,
+        )
 
     def _language_refusal(self, qa: Question, ctx: Context) -> Answer:
         name = LANG_NAMES.get(qa.language, qa.language)
@@ -273,16 +278,7 @@ class Answerer:
             f"Counterpoint cannot answer this question in {name}: {why}. Please ask in English, "
             f"or in {LANGUAGES_READ}."
         )
-        return abstain(
-            qa.text,
-            qa.resolved,
-            self.corpus.topics(),
-            message,
-            "language",
-            ctx.essay_title,
-            qa.language,
-            suggestions=ctx.suggestions,
-        )
+        return self._abstain(qa, ctx, message, "language")
 
     def _claim_sims(self, table: VectorTable, qvec: np.ndarray) -> dict[str, float]:
         """Each claim's best similarity over its quote and its question phrasings."""
@@ -314,16 +310,7 @@ class Answerer:
         relevance = max([h.dense for h in essay_hits + lit_hits] or [0.0])
         if relevance < self.policy.multilingual_min_relevance:
             why = "the corpus has no passage close to this question."
-            return abstain(
-                qa.text,
-                qa.resolved,
-                self.corpus.topics(),
-                why,
-                "out-of-scope",
-                ctx.essay_title,
-                qa.language,
-                suggestions=ctx.suggestions,
-            )
+            return self._abstain(qa, ctx, why, "out-of-scope")
         sims = self._claim_sims(table, qvec)
         part = PartEvidence(qa.text, qa.resolved, essay_hits, lit_hits, sims, qvec, multilingual=True)
         return compose(qa, [part], ctx, self.policy, self.settings.top_k)
