@@ -82,7 +82,9 @@ def check(premise: Premise | None, literature: Sequence[Passage], essay: Sequenc
         p, sentence, lit = found
         in_essay = any(q.text in e.text for e in essay)
         origin = " (the essay's figure)" if in_essay else ""
-        if _close(q.value, lit.value):
+        if DOUBT_RE.search(sentence):
+            verdict = "the literature has not verified that figure"  # "…was not found…, unverified"
+        elif _close(q.value, lit.value):
             verdict = "the literature supports that figure"
         else:
             verdict = "the literature gives a different figure"
@@ -92,6 +94,12 @@ def check(premise: Premise | None, literature: Sequence[Passage], essay: Sequenc
 
 
 NO_EVIDENCE = "none of the passages shown states a figure of that kind."
+# A literature sentence that names the figure only to doubt it does not support it.
+DOUBT_RE = re.compile(
+    r"\b(?:not (?:been )?(?:found|verified|confirmed|supported)|unverified|unconfirmed|unsupported|"
+    r"cannot be (?:verified|confirmed)|could not be (?:verified|confirmed|found)|no source)\b",
+    re.I,
+)
 
 
 def first_with_evidence(premise: Premise | None, pool: Sequence[Passage]) -> Passage | None:

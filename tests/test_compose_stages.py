@@ -9,6 +9,7 @@ from rag import overview, premise
 from rag.claimmatch import rank_claims, shares_subject
 from rag.compose import Context, PartEvidence, compose
 from rag.excerpt import WeightedQuery, choose
+from rag.figures import extract
 from rag.lexical import tokenize
 from rag.models import Claim, Figure, Passage
 from rag.policy import AnswerPolicy
@@ -162,6 +163,15 @@ def test_premise_check_quotes_the_literature_figure():
     )
     assert "“U.S. records show 427,284 trucks delivered to the USSR by 31 May 1945.” [L1]" in out
     assert premise.check(None, shown) == ""
+
+
+def test_a_figure_the_literature_names_only_to_doubt_is_not_supported():
+    doubt = replace(
+        lit("l1", "The 25% defence figure was not found in the printed extract, so it remains unverified."),
+        marker="L1",
+    )
+    out = premise.check(Premise(text="is the 25% figure right", figures=extract("25%")), [doubt])
+    assert "has not verified that figure" in out and "supports" not in out
 
 
 def test_excerpt_picks_the_sentence_with_the_fact_and_its_antecedent():
