@@ -218,7 +218,10 @@ def _select_essay(
     elif question.intent == "overview" and ctx.essay_passages:
         chosen += _opening_and_close(ctx)
     else:
-        names = list(question.entities)
+        # a rare name ("Uralvagonzavod") puts its paragraphs on topic; "Stalin" is in most of them
+        names = [
+            n for n in question.entities if all(ctx.idf(t) >= policy.subject_name_idf for t in tokenize(n))
+        ]
         per_part = []
         for part in parts:
             q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
