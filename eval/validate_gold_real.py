@@ -127,14 +127,23 @@ def _excerpt_shape_ok(s: str) -> bool:
     return isinstance(s, str) and (2 <= n <= 5 or (n == 1 and any(ch.isdigit() for ch in s)))
 
 
-def validate(rows: list[dict], corpus: Path = CORPUS, check_pending: bool = False) -> list[str]:
-    """All problems found, as human-readable strings ([] = valid)."""
+def validate(
+    rows: list[dict], corpus: Path = CORPUS, check_pending: bool = False, fresh: bool = False
+) -> list[str]:
+    """All problems found, as human-readable strings ([] = valid).
+
+    ``fresh`` checks a second, all-dev set (ids f001…, eval/gold_real_dev2.jsonl): it is tuned
+    on beside the first set's dev split, so it has no hash split and no minimum counts, and its
+    questions must not repeat the first set's.
+    """
     errors: list[str] = []
     paras = essay_paragraphs(corpus / "essay" / "poison-partners.txt")
     lit = literature_bodies(corpus)
     claims = load_claims(corpus)
     seen_ids: set[str] = set()
     seen_q: dict[str, str] = {}
+    if fresh:
+        seen_q = {_norm_q(r["q"]): r["id"] for r in load_rows(GOLD)}
 
     for row in rows:
         rid = row.get("id", "?")
@@ -154,8 +163,8 @@ def validate(rows: list[dict], corpus: Path = CORPUS, check_pending: bool = Fals
             err(f"field {k} has type {type(row[k]).__name__}")
         if bad_types:
             continue
-        if not re.fullmatch(r"r\d{3}", rid):
-            err("id must look like r001")
+        if not re.fullmatch(r"f\d{3}" if fresh else r"r\d{3}", rid):
+            err("id must look like " + ("f001" if fresh else "r001"))
         if rid in seen_ids:
             err("duplicate id")
         seen_ids.add(rid)
@@ -165,8 +174,9 @@ def validate(rows: list[dict], corpus: Path = CORPUS, check_pending: bool = Fals
         elif nq in seen_q:
             err(f"duplicate question (also {seen_q[nq]})")
         seen_q.setdefault(nq, rid)
-        if row["split"] != split_for(rid):
-            err(f"split {row['split']} != hash split {split_for(rid)}")
+        expected_split = "dev" if fresh else split_for(rid)
+        if row["split"] != expected_split:
+            err(f"split {row['split']} != {expected_split}")
         style, lang, intent = row["style"], row["lang"], row["intent"]
         if style not in STYLE_MIN:
             err(f"unknown style {style}")
@@ -264,6 +274,8 @@ def validate(rows: list[dict], corpus: Path = CORPUS, check_pending: bool = Fals
             if not any(s in lit.get(d, "") for d in row["literature"]):
                 err(f"literature excerpt {s!r} not in {row['literature']}")
 
+    if fresh:
+        return errors
     styles = Counter(r.get("style") for r in rows)
     for style, n in STYLE_MIN.items():
         if styles[style] < n:
@@ -302,9 +314,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also check excerpts of pending rows whose digests now exist",
     )
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="validate the second, all-dev set (eval/gold_real_dev2.jsonl)",
+    )
     args = ap.parse_args(argv)
     rows = load_rows(Path(args.path))
-    errors = validate(rows, Path(args.corpus), check_pending=args.check_pending)
+    errors = validate(rows, Path(args.corpus), check_pending=args.check_pending, fresh=args.fresh)
     print(summary(rows))
     for e in errors:
         print("ERROR", e)

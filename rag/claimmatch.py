@@ -59,7 +59,7 @@ def claim_score(c: Claim, q: WeightedQuery, idf: Callable[[str], float], sim: fl
 FRAMING = frozenset(
     tokenize(
         "since surely already right yes really actually essay article author wear claim "
-        "claims true correct wrong accurate exactly anyone anybody admit prove proves"
+        "claims true correct wrong accurate exactly anyone anybody admit prove proves many much"
     )
 )
 
@@ -85,6 +85,7 @@ def shares_subject(
     policy: AnswerPolicy,
     kinds: Set[str] = frozenset(),
     sentence: str = "",
+    paragraph: str = "",
 ) -> bool:
     """The gate: a strong dense similarity, or rare words in common with the claim's quote or
     figure kinds together with a fair similarity. A question that asks for a quantity of one
@@ -104,8 +105,21 @@ def shares_subject(
     )
     if any(sim >= min_sim and shared >= min_idf for min_sim, min_idf in tiers):
         return True
-    # "and tanks?": the question counts what the claim counts, and shares a word of its subject
-    return bool(counted) and shared >= policy.claim_anchor_idf and sim >= policy.claim_counted_sim
+    # "and tanks?" after Lend-Lease questions: the question counts what the claim counts, and
+    # the claim's paragraph shares a word of the carried subject besides the count itself ("how
+    # many died there?" after a Gulag question is not about deaths in exile, whose paragraph
+    # never names the Gulag)
+    if not counted or sim < policy.claim_counted_sim:
+        return False
+    subject_rest = set(subject) - _kind_tokens(frozenset(counted))
+    return shared_idf(paragraph or sentence or c.quote, subject_rest, idf) >= policy.claim_anchor_idf
+
+
+@lru_cache(maxsize=64)
+def _kind_tokens(kinds: frozenset[str]) -> frozenset[str]:
+    """The tokens of every word that names one of ``kinds`` ("died", "deaths" → deaths)."""
+    words = [w for w, k in WORD_KIND.items() if k in kinds] + list(kinds)
+    return frozenset(tokenize(" ".join(words)))
 
 
 PRONOUN_RE = re.compile(r"\b(?:he|she|his|her|him|they|their|them|it|its)\b", re.I)
@@ -202,6 +216,8 @@ def rank_claims(
             continue
         score = weight * claim_score(c, q, idf, sim)
         sentence = quote_sentence(hit.passage.text, c.quote)
-        if score >= policy.claim_min_score and shares_subject(c, subject, idf, sim, policy, kinds, sentence):
+        if score >= policy.claim_min_score and shares_subject(
+            c, subject, idf, sim, policy, kinds, sentence, hit.passage.text
+        ):
             scored.append(ClaimMatch(c, score, hit))
     return _best_distinct(scored, policy, limit)

@@ -92,7 +92,10 @@ NAMED_VERDICTS = (
 
 
 def wanted_verdicts(question: str) -> tuple[str, ...]:
-    """Which verdicts a right/wrong question asks for: named verdicts first, errors → contradicted."""
+    """Which verdicts a right/wrong question asks for: named verdicts first, errors → contradicted.
+
+    "How reliable is it overall?" names no class of claim: () — it is answered by the counts,
+    not by a list of every claim."""
     named = tuple(v for v, pat in NAMED_VERDICTS if re.search(pat, question, re.I))
     if named:
         return named
@@ -101,7 +104,9 @@ def wanted_verdicts(question: str) -> tuple[str, ...]:
         return ("contradicted", "unverifiable")
     if right and not wrong:
         return ("consistent", "needs-context")
-    return ("contradicted", "consistent")
+    if wrong and right:
+        return ("contradicted", "consistent")
+    return ()
 
 
 def in_section(claims: Sequence[Claim], question: str) -> list[Claim]:

@@ -287,6 +287,7 @@ def test_overview_inventory_and_selection():
     )
     assert overview.wanted_verdicts("What are the biggest errors?")[0] == "contradicted"
     assert overview.wanted_verdicts("Is any of it accurate?")[0] == "consistent"
+    assert overview.wanted_verdicts("How reliable is it overall?") == ()  # counts, not a list
     assert overview.wanted_verdicts("which claims are disputed or unverifiable") == (
         "disputed",
         "unverifiable",
@@ -396,6 +397,29 @@ def test_a_follow_up_that_counts_the_claims_kind_passes_with_one_shared_word():
     )
     assert shares_subject(c, subject, lambda t: 1.2, sim=0.45, policy=POLICY, kinds={"tanks", "*"})
     assert not shares_subject(c, subject, lambda t: 1.2, sim=0.45, policy=POLICY)
+
+
+def test_a_counting_follow_up_needs_the_carried_subject_in_the_claims_paragraph():
+    """ "and how many died there?" after a Gulag question shares only "deaths" with a claim about
+    deaths in exile: the count alone does not make the claim about the Gulag."""
+    subject = set(tokenize("and how many died there? (Gulag essay)"))
+    exile = Claim(
+        id="C05",
+        quote="another 3 million to 4 million deaths as a result of lethal conditions at the places of exile",
+        paragraph=7,
+        footnotes=(),
+        verdict="contradicted",
+        rationale="Records put deaths in exile in the hundreds of thousands.",
+        figures=(Figure("deaths", "3 million to 4 million", "3000000"),),
+    )
+    kulak_paragraph = "Molotov was asked how many were relocated. " + exile.quote + "."
+    gulag_paragraph = "In the Gulag camps, " + exile.quote + "."
+
+    def idf(t: str) -> float:
+        return 1.8
+
+    assert not shares_subject(exile, subject, idf, 0.45, POLICY, {"deaths"}, paragraph=kulak_paragraph)
+    assert shares_subject(exile, subject, idf, 0.45, POLICY, {"deaths"}, paragraph=gulag_paragraph)
 
 
 def test_a_section_headed_by_the_question_s_subject_passes_the_literature_gate():
