@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import shlex
@@ -53,6 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # eval/gradio_call.py, when loaded by path
+from gradio_call import GradioCallError, gradio_result
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTION = "How many trucks and jeeps did the Allies send to the Soviet Union?"
@@ -119,23 +121,11 @@ def check_answer(out: object, verdict: str) -> str:
 
 
 async def ask_gradio(client: httpx.AsyncClient, api_name: str, verdict: str) -> str:
-    resp = await client.post(f"/gradio_api/call/{api_name}", json={"data": [QUESTION, []]})
-    if resp.status_code != 200:
-        return f"POST {resp.status_code} {resp.text[:160]}"
-    event_id = resp.json()["event_id"]
-    event = ""
-    async with client.stream("GET", f"/gradio_api/call/{api_name}/{event_id}") as stream:
-        if stream.status_code != 200:
-            return f"GET {stream.status_code}"
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event in {"complete", "error"}:
-                data = line.split(":", 1)[1].strip()
-                if event == "error":
-                    return f"error event: {data[:200]}"
-                return check_answer(json.loads(data), verdict)
-    return f"the event stream ended without a result (last event {event!r})"
+    try:
+        out = await gradio_result(client, api_name, [QUESTION, []])
+    except GradioCallError as e:
+        return str(e)
+    return check_answer(out, verdict)
 
 
 async def ask_rest(client: httpx.AsyncClient, verdict: str) -> str:

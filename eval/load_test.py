@@ -43,6 +43,9 @@ for _k, _v in {
 
 import httpx  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # eval/gradio_call.py, when loaded by path
+from gradio_call import gradio_result  # noqa: E402
+
 from rag.corpus import load_info  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -127,23 +130,8 @@ async def ask_rest(client: httpx.AsyncClient, question: str) -> None:
 
 async def ask_gradio(client: httpx.AsyncClient, question: str) -> None:
     """Gradio's queue over HTTP: join with POST, then read the event stream to ``complete``."""
-    resp = await client.post("/gradio_api/call/ask", json={"data": [question, []]})
-    resp.raise_for_status()
-    event_id = resp.json()["event_id"]
-    event = ""
-    async with client.stream("GET", f"/gradio_api/call/ask/{event_id}") as stream:
-        stream.raise_for_status()
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event in {"complete", "error"}:
-                data = line.split(":", 1)[1].strip()
-                if event == "error":
-                    raise RuntimeError(f"gradio error event: {data[:200]}")
-                out = json.loads(data)
-                check_answer(out[0] if isinstance(out, list) and out else out)
-                return
-    raise RuntimeError(f"the event stream ended without a result (last event {event!r})")
+    out = await gradio_result(client, "ask", [question, []])
+    check_answer(out[0] if isinstance(out, list) and out else out)
 
 
 ASK = {"rest": ask_rest, "gradio": ask_gradio}
