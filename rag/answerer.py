@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .claimmatch import FRAMING
 from .compose import Context, PartEvidence, abstain, compose, judgement_sections
 from .corpus import Corpus
 from .index import Index
@@ -220,6 +221,22 @@ class Answerer:
         """The question names something specific the corpus knows ("Uralvagonzavod", not "American")."""
         return any(self.idf(t) >= self.policy.subject_name_idf for n in qa.entities for t in tokenize(n))
 
+    def _one_passage_covers(self, qa: Question) -> bool:
+        """Some passage uses every content word of the question: "why do the ADL and the SPLC keep
+        files on CODOH?" is all in the CODOH profile, "which laptop … for university?" is not."""
+        words = re.findall(r"[^\W\d_][\w’'-]*", qa.resolved)
+        if any(not self.lexicon.knows(w) for w in words if tokenize(w)):
+            return False  # "laptop", "somme": a word the corpus never uses
+        toks = set(tokenize(qa.resolved)) - FRAMING - {t for w in CHAT_WORDS for t in tokenize(w)}
+        if not toks:
+            return False
+        allowed = 1 if len(toks) >= 3 else 0  # one ordinary word of the question may be elsewhere
+        for side in ("literature", "essay"):
+            for pid, _ in self.index.lexical(sorted(toks), side, 5):
+                if len(toks - set(tokenize(self.index.get(pid).text))) <= allowed:
+                    return True
+        return False
+
     def _part_queries(self, qa: Question) -> list[tuple[str, str]]:
         """(text, search text) per sub-question. A later part that names nothing ("and what else has
         he published?") is searched with the names of the part before it."""
@@ -246,7 +263,10 @@ class Answerer:
             evidence[0] = replace(evidence[0], premise_pool=[self.index.get(i) for i, _ in found])
         ctx = self.context()
         meta = qa.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)
-        if relevance < self.policy.min_relevance and not (meta and not qa.unknown_names):
+        # a question that names something specific the corpus knows ("what was amtorg", "why do
+        # the ADL and the SPLC keep files on CODOH?") is in scope however short or far its wording
+        named = not qa.unknown_names and self._names_a_rare_subject(qa) and self._one_passage_covers(qa)
+        if relevance < self.policy.min_relevance and not (meta and not qa.unknown_names) and not named:
             if qa.unknown_names:
                 why, kind = f"the corpus never mentions {', '.join(qa.unknown_names)}.", "unknown-name"
             else:

@@ -87,6 +87,23 @@ def test_unknown_names_mark_near_domain_questions():
     assert LEXICON.unknown("Who designed Magnitogorsk?") == ()
 
 
+def test_a_contraction_and_a_war_abbreviation_are_not_unknown_names():
+    assert LEXICON.unknown("Is that right? I'd like to open the lesson with Stalin's plan.") == ()
+    lexicon = Lexicon.build(["Tanks of World War II were counted."])
+    qa = analyze("How reliable are the tank numbers? I teach the WW2 option.", [], lexicon)
+    assert qa.unknown_names == () and "World War II" in qa.resolved
+
+
+def test_a_web_address_names_the_corpus_outlet():
+    assert LEXICON.expand_domains("posts that link to inconvenienthistory.com?") == (
+        "posts that link to inconvenient history?"
+    )
+    assert LEXICON.expand_domains("see https://www.mosier.org/about") == "see mosier"
+    assert LEXICON.expand_domains("try example.com") == "try example.com"
+    qa = analyze("Should we delete posts that link to inconvenienthistory.com?", [], LEXICON)
+    assert qa.intent == "source" and "inconvenient" in qa.entities
+
+
 @pytest.mark.parametrize(
     "q,history,expected",
     [
