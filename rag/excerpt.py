@@ -76,7 +76,8 @@ STANCE_RE = re.compile(
     r"\b(?:historians?|scholars?|specialists?|scholarship|mainstream|consensus|agree[sd]?|"
     r"reject(?:s|ed)?|argues?|argued|disputed?|contradict\w*|(?:no|little) (?:firm |clear )?evidence|"
     r"false|accurate|inaccurate|correct|wrong|myth|exaggerat\w*|overstat\w*|apologia|propaganda|"
-    r"majority view|cannot be verified|unsupported)\b",
+    r"majority view|cannot be verified|unsupported|genuine|authentic|fabricat\w*|forg(?:ed|ery)|"
+    r"unverified|apocryphal|(?:roughly|broadly|essentially|partly) (?:right|true|correct))\b",
     re.I,
 )
 
