@@ -216,7 +216,7 @@ def _select_essay(
     if claim_list:  # overview of right/wrong: the paragraphs that carry the listed claims
         chosen += _claim_paragraphs(claim_list, ctx)
     elif question.intent == "overview" and ctx.essay_passages:
-        chosen += _opening_and_close(ctx)
+        chosen += _opening_and_close(ctx, _named_section(question, ctx))
     else:
         # a rare name ("Uralvagonzavod") puts its paragraphs on topic; "Stalin" is in most of them
         names = [
@@ -248,12 +248,21 @@ def _claim_paragraphs(claims: Sequence[Claim], ctx: Context) -> list[Hit]:
     return [Hit(p, 0.0, 0.0, 0.0) for p in found if p is not None]
 
 
-def _opening_and_close(ctx: Context) -> list[Hit]:
-    """An overview shows where the essay's argument starts and where it ends up."""
+def _named_section(question: Question, ctx: Context) -> str:
+    return overview.named_section(question.text, (p.section for p in ctx.essay_passages if p.section))
+
+
+def _opening_and_close(ctx: Context, section: str = "") -> list[Hit]:
+    """An overview shows where the essay's argument (or the named section's) starts and where it
+    ends up."""
     body = [
         p
         for p in ctx.essay_passages
-        if p.section and p.paragraphs and p.paragraphs[0] > 0 and p.section != "Title and publication data"
+        if p.section
+        and p.paragraphs
+        and p.paragraphs[0] > 0
+        and p.section != "Title and publication data"
+        and (not section or p.section == section)
     ]
     return [Hit(body[0], 0.0, 0.0, 0.0), Hit(body[-1], 0.0, 0.0, 0.0)] if body else []
 
@@ -264,7 +273,7 @@ def _about_the_essay_as_a_whole(question: Question, ctx: Context) -> bool:
     if question.intent not in {"overview", "right-wrong", "source"} or not question.about_essay:
         return False
     own = {t for p in ctx.essay_passages[:1] for t in tokenize(p.title)} | set(tokenize(ctx.essay_title))
-    names = own | ESSAY_NAME_TOKENS | ctx.name_tokens
+    names = own | ESSAY_NAME_TOKENS | ctx.name_tokens | set(tokenize(_named_section(question, ctx)))
     subjects = [e for e in question.entities if not set(tokenize(e)) <= names]
     return not subjects and (question.intent != "source" or bool(ESSAY_RE.search(question.text)))
 
@@ -388,6 +397,8 @@ def _excerpt(
     figures: Sequence[str] = (),
 ) -> tuple[int, int]:
     p = h.passage
+    if question.intent == "overview" and p.side == "essay" and p.text.strip():
+        return _thesis(p.text)  # an overview quotes where each paragraph starts, its thesis
     q = WeightedQuery.build(
         part.text if question.english else "",
         part.resolved if question.english else "",
@@ -413,6 +424,15 @@ def _excerpt(
         max_chars=600 if broad else policy.excerpt_max_chars,
         stance=policy.excerpt_stance_weight if question.checks and p.side == "literature" else 0.0,
     )
+    return s, e
+
+
+def _thesis(text: str) -> tuple[int, int]:
+    """The paragraph's first sentence (and the next, when the first is a short lead-in)."""
+    spans = sentence_spans(text) or [(0, len(text))]
+    s, e = spans[0]
+    if e - s < 80 and len(spans) > 1:
+        e = spans[1][1]
     return s, e
 
 

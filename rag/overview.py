@@ -109,13 +109,67 @@ def wanted_verdicts(question: str) -> tuple[str, ...]:
     return ()
 
 
+SECTION_WORD_RE = re.compile(r"\b(?:section|part|chapter|bit)s?\b", re.I)
+_WORD_RE = re.compile(r"[^\W\d_][\w’'-]*")
+_NOT_A_SECTION_WORD = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "and",
+        "first",
+        "last",
+        "this",
+        "that",
+        "essay",
+        "its",
+        "about",
+        "for",
+        "to",
+        "with",
+    ]
+)
+
+
+def _words(text: str) -> set[str]:
+    """Folded words, possessives dropped ("Stalin’s" is "stalin"), plural -s dropped."""
+    out = set()
+    for w in _WORD_RE.findall(text):
+        w = re.sub(r"[’'](?:s)?$", "", w.lower()).strip("’'-")
+        out.add(w[:-1] if len(w) > 4 and w.endswith("s") else w)
+    return out - _NOT_A_SECTION_WORD
+
+
+def _near_words(question: str, m: re.Match[str]) -> set[str]:
+    """The few words before "section" ("the Roosevelt section"), or after "section on"."""
+    before = _WORD_RE.findall(question[: m.start()])[-4:]
+    after = re.match(r"\s+(?:on|about)\s+((?:[\w’'-]+\s*){1,4})", question[m.end() :], re.I)
+    return _words(" ".join(before) + " " + (after.group(1) if after else ""))
+
+
+def named_section(question: str, sections: Iterable[str]) -> str:
+    """The essay section a question names ("the 'Roosevelt Admires Stalin' section", "the
+    roosevelt part", "the section on American aid"), or "": the heading that shares the most
+    words with the words around "section"/"part", and strictly more than any other."""
+    headings = list(dict.fromkeys(sections))
+    best: list[tuple[int, str]] = []
+    for m in SECTION_WORD_RE.finditer(question):
+        near = _near_words(question, m)
+        best += [(len(near & _words(h)), h) for h in headings]
+    best.sort(key=lambda x: -x[0])
+    if not best or best[0][0] == 0:
+        return ""
+    top = {h for n, h in best if n == best[0][0]}
+    return best[0][1] if len(top) == 1 else ""
+
+
 def in_section(claims: Sequence[Claim], question: str) -> list[Claim]:
     """The claims of the essay section the question names ("the Roosevelt section"), else all."""
-    m = re.search(r"\b([\w’'-]+(?:\s+[\w’'-]+)?)\s+(?:section|part|chapter)\b", question, re.I)
-    if not m:
-        return list(claims)
-    words = {w.lower() for w in m.group(1).split()} - {"the", "first", "last", "in", "of"}
-    picked = [c for c in claims if words & set(re.findall(r"[\w’'-]+", c.section.lower()))]
+    section = named_section(question, (c.section for c in claims))
+    picked = [c for c in claims if section and c.section == section]
     return picked or list(claims)
 
 

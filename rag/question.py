@@ -342,7 +342,8 @@ RIGHT_WRONG_RE = re.compile(
     r"\b(errors?|mistakes?|wrong|false|falsehoods?|inaccura\w*|accurate|accuracy|get right|gets right|got right|"
     r"true in it|is (?:any|anything) (?:of it )?(?:true|right|correct)|fact.?check\w*|lies|lying|debunk\w*|"
     r"distort\w*|misleading|reliable is (?:the|this) essay|how reliable is it|trustworthy|contradicted|"
-    r"needs? context|disputed|unverifiable|verdicts?)\b",
+    r"needs? context|disputed|unverifiable|verdicts?|safe to (?:use|quote|teach)|"
+    r"without (?:having to )?correct\w*)\b",
     re.I,
 )
 SOURCE_RE = re.compile(

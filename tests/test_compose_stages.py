@@ -436,3 +436,23 @@ def test_a_section_headed_by_the_question_s_subject_passes_the_literature_gate()
     policy = replace(POLICY, literature_min_overlap=1.0)  # words alone let nothing through
     a = compose(q, [part], _ctx(), policy, top_k=3)
     assert [p.id for p in a.literature] == ["u1", "u2"]
+
+
+def test_a_question_names_an_essay_section_by_a_few_of_its_words():
+    headings = [
+        "Historical Background",
+        "Roosevelt Admires Stalin",
+        "American Aid in Building Stalin’s Military",
+        "American Aid during World War II",
+    ]
+    assert overview.named_section("Which bits of the 'Roosevelt Admires Stalin' section", headings) == (
+        "Roosevelt Admires Stalin"
+    )
+    assert (
+        overview.named_section("gist of the roosevelt part for a class", headings)
+        == "Roosevelt Admires Stalin"
+    )
+    assert overview.named_section("the world war ii section", headings) == "American Aid during World War II"
+    assert overview.named_section("the section on american aid", headings) == ""  # two sections match
+    assert overview.named_section("the stalin section", headings) == ""  # "Stalin’s" ties it
+    assert overview.named_section("what part did Lend-Lease play", headings) == ""
