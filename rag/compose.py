@@ -466,8 +466,10 @@ def compose(
         ClaimCard(m.claim, marker_of[m.hit.passage.id]) for m in cards if m.hit.passage.id in marker_of
     )
     literature, premise_text = _check_premise(question, parts, essay, literature, ctx, policy, top_k)
-    if question.followup and question.asks_quantity and not shown_cards:
-        missing = _uncovered_focus(question, essay, literature, ctx.idf)
+    if question.followup:
+        missing = _uncovered_name(question, essay, literature)
+        if not missing and question.asks_quantity and not shown_cards:
+            missing = _uncovered_focus(question, essay, literature, ctx.idf)
         if missing:
             why = (
                 f"the sources say nothing about {missing} in the context of the earlier question, "
@@ -642,6 +644,31 @@ def _shown_tokens(passages: Sequence[Passage], numeric: bool) -> set[str]:
             if not numeric or any(x.kind != "year" for x in extract(sent)):
                 shown |= set(tokenize(sent))
     return shown
+
+
+def _uncovered_name(question: Question, essay: Sequence[Passage], literature: Sequence[Passage]) -> str:
+    """A name the follow-up brings that no shown passage mentions ("and to China?" after a
+    question on trucks for the Red Army): the answer would be about the earlier subject."""
+    # "what did he do in paris?": a place or thing the corpus never mentions, after a preposition
+    # (an unknown adjective, "is that bogus?", says nothing about the subject)
+    placed = [
+        w
+        for w in question.unknown_words
+        if re.search(
+            rf"\b(?:in|to|at|from|about|on|for|with)\s+(?:the\s+)?{re.escape(w)}\b", question.text, re.I
+        )
+    ]
+    if placed:
+        return "“" + " ".join(placed) + "”"
+    typed = set(question.own_tokens)
+    names = {t for e in question.entities for t in tokenize(e)} & typed
+    if not names:
+        return ""
+    shown = _shown_tokens([*essay, *literature], numeric=False)
+    if names & shown:
+        return ""
+    words = [w for w in re.findall(r"[\w’'-]+", question.text) if set(tokenize(w)) & names]
+    return "“" + " ".join(dict.fromkeys(words)) + "”"
 
 
 def _uncovered_focus(question: Question, essay: Sequence[Passage], literature: Sequence[Passage], idf) -> str:

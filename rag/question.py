@@ -407,6 +407,7 @@ class Question:
     premise: Premise | None = None
     entities: tuple[str, ...] = ()  # corpus names found in the question (folded)
     unknown_names: tuple[str, ...] = ()  # capitalised names the corpus never mentions
+    unknown_words: tuple[str, ...] = ()  # any word of this turn the corpus never uses ("paris")
     followup: bool = False
     about_essay: bool = False  # the question is about the essay, its author or its outlet as such
     asks_quantity: bool = False  # "how many…", in this question or in the one a follow-up leans on
@@ -541,6 +542,18 @@ class Lexicon:
             if base in self.names and base not in out:
                 out.append(base)
         return tuple(out)
+
+    def unknown_words(self, question: str) -> tuple[str, ...]:
+        """Plain words of four letters or more that the corpus never uses in any form and that
+        are no misspelling of one of its words ("paris", "laptop")."""
+        out = []
+        for w in re.findall(r"[^\W\d_][\w’'-]*", question):
+            f = re.sub(r"[’'](?:s|d|m|ll|ve|re|t)$", "", fold(w))
+            if len(f) < 4 or f in STOPWORDS or f in CHAT_WORDS or not f.isalpha():
+                continue
+            if not self.knows(f) and self.correct_word(f) == f:
+                out.append(w)
+        return tuple(dict.fromkeys(out))
 
     def unknown(self, question: str) -> tuple[str, ...]:
         """Names and terms the corpus never mentions: capitalised words it never uses in any form
@@ -698,6 +711,7 @@ def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = No
         premise=find_premise(text) if lang == "en" else None,
         entities=lexicon.find(resolved) if lexicon else (),
         unknown_names=lexicon.unknown(text) if lexicon and lang == "en" else (),
+        unknown_words=lexicon.unknown_words(corrected) if lexicon and lang == "en" else (),
         followup=followup,
         own_tokens=tuple(tokenize(text)),
         checks=bool(CHECK_RE.search(corrected)) and not QUANTITY_RE.search(corrected),

@@ -456,3 +456,23 @@ def test_a_question_names_an_essay_section_by_a_few_of_its_words():
     assert overview.named_section("the section on american aid", headings) == ""  # two sections match
     assert overview.named_section("the stalin section", headings) == ""  # "Stalin’s" ties it
     assert overview.named_section("what part did Lend-Lease play", headings) == ""
+
+
+def test_a_follow_up_about_a_place_the_sources_never_mention_is_not_covered():
+    """ "and to China?" / "what did he do in paris?" after a covered question: the answer would
+    be about the earlier subject, so that part is Not covered instead."""
+    q = replace(
+        analyze("and how many trucks did they send to china?"),
+        followup=True,
+        resolved="and how many trucks did they send to china? (US Red Army)",
+        entities=("china",),
+    )
+    part = PartEvidence(q.text, q.resolved, hits(E_TRUCKS), hits(L_TRUCKS), {"C45": 0.6})
+    a = verify(compose(q, [part], _ctx()))
+    assert a.abstained and a.abstain_reason == "part-not-covered" and "china" in a.summary
+    paris = replace(analyze("what did he do in paris?"), followup=True, unknown_words=("paris",))
+    part = PartEvidence(paris.text, paris.text, hits(E_TRUCKS), hits(L_TRUCKS), {})
+    assert compose(paris, [part], _ctx()).abstain_reason == "part-not-covered"
+    bogus = replace(analyze("so is that figure bogus?"), followup=True, unknown_words=("bogus",))
+    part = PartEvidence(bogus.text, bogus.text, hits(E_TRUCKS), hits(L_TRUCKS), {"C45": 0.6})
+    assert not compose(bogus, [part], _ctx()).abstained  # an unknown adjective names no subject

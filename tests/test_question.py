@@ -94,6 +94,11 @@ def test_a_contraction_and_a_war_abbreviation_are_not_unknown_names():
     assert qa.unknown_names == () and "World War II" in qa.resolved
 
 
+def test_words_the_corpus_never_uses_are_listed_but_misspellings_are_not():
+    assert LEXICON.unknown_words("what did he do in paris") == ("paris",)
+    assert LEXICON.unknown_words("who was mosier and what did magnitagorsk build") == ()
+
+
 def test_a_web_address_names_the_corpus_outlet():
     assert LEXICON.expand_domains("posts that link to inconvenienthistory.com?") == (
         "posts that link to inconvenient history?"
