@@ -171,8 +171,8 @@ def widen(
             first, last = min(j, best), max(j, best)
             if _leans_back(text, spans, first) and spans[last][1] - spans[first - 1][0] <= max_chars:
                 first -= 1  # the joined neighbour leans on the sentence before it
-    if spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
-        last += 1
+    while spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
+        last += 1  # short sentences ("The reception was mixed.") take the ones that follow
     return first, last
 
 

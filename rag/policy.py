@@ -61,7 +61,7 @@ class AnswerPolicy:
     max_cards: int = _p(3, "Most claim cards on a multi-part or broad question.")
     # excerpts
     excerpt_dense_weight: float = _p(0.8, "Weight of the sentence-to-question cosine against word overlap.")
-    excerpt_short: int = _p(70, "A chosen sentence shorter than this takes its neighbour.")
+    excerpt_short: int = _p(200, "An excerpt shorter than this takes the sentences that follow it.")
     excerpt_neighbour_share: float = _p(
         0.3, "A neighbouring sentence scoring this share of the best one joins it."
     )
