@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .excerpt import WeightedQuery, overlap
-from .figures import WORD_KIND
+from .figures import WORD_KIND, Quantity, extract
 from .lexical import tokenize
 from .models import Claim, Passage
 from .policy import AnswerPolicy
@@ -138,6 +138,12 @@ def quote_sentence(text: str, quote: str) -> str:
     return text[spans[0][0] : spans[-1][1]] if spans else quote
 
 
+def states_figure(quote: str, figures: Sequence[Quantity]) -> bool:
+    """The quote states one of the question's figures: the same number counting the same kind."""
+    stated = {(x.kind, x.value) for x in extract(quote) if x.kind != "year"}
+    return any((f.kind, f.value) in stated for f in figures if f.kind != "year")
+
+
 def gate_floor(policy: AnswerPolicy) -> float:
     """The least similarity any tier of ``shares_subject`` accepts."""
     return min(
@@ -192,6 +198,7 @@ def rank_claims(
     multilingual: bool = False,
     kinds: Set[str] = frozenset(),
     passages: Sequence[Passage] = (),
+    figures: Sequence[Quantity] = (),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
 
@@ -204,7 +211,8 @@ def rank_claims(
     floor = gate_floor(policy)
     for c in claims:
         sim = sims.get(c.id, 0.0)
-        if not multilingual and sims and sim < floor:
+        states = bool(figures) and states_figure(c.quote, figures)
+        if not multilingual and sims and sim < floor and not states:
             continue  # below every tier of the gate: it could never be attached
         found = _claim_hit(c, ranked, passages)
         if found is None:
@@ -215,6 +223,10 @@ def rank_claims(
                 scored.append(ClaimMatch(c, sim, hit))
             continue
         score = weight * claim_score(c, q, idf, sim)
+        if states:
+            # "is the 12,575 lend lease tanks number legit?": the claim that states that very figure
+            scored.append(ClaimMatch(c, score + policy.claim_figure_boost, hit))
+            continue
         sentence = quote_sentence(hit.passage.text, c.quote)
         if score >= policy.claim_min_score and shares_subject(
             c, subject, idf, sim, policy, kinds, sentence, hit.passage.text

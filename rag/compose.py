@@ -147,6 +147,7 @@ def _cards(
             multilingual=part.multilingual,
             kinds=_counted(question, part),
             passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
+            figures=extract(part.text) if question.english else (),
         ):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)

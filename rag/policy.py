@@ -52,6 +52,9 @@ class AnswerPolicy:
     claim_counted_sim: float = _p(
         0.40, "Least similarity when the question counts the kind the claim counts and shares a word."
     )
+    claim_figure_boost: float = _p(
+        1.0, "A claim whose quote states the question's own figure (same number, same kind) leads."
+    )
     claim_relative: float = _p(0.75, "Extra cards must score at least this share of the best card.")
     multilingual_claim_sim: float = _p(
         0.33,

@@ -33,7 +33,7 @@ def _subject(text: str, q: Quantity) -> set[str]:
     """The words of the clause that asserts the figure ("Since the Gulag killed 20 million people"
     → gulag), without the figure and the words that name its kind."""
     clause = text
-    for m in re.finditer(r"[^,;:?.!]+", text):
+    for m in re.finditer(r"(?:[^,;:?.!]|(?<=\d)[,.](?=\d))+", text):  # "12,575" is one figure
         if m.start() <= q.start < m.end():
             clause = m.group(0)
     kind_words = set(tokenize(" ".join(w for ws in KINDS.values() for w in ws)))
@@ -50,11 +50,14 @@ def evidence(
     kind: str,
     literature: Sequence[Passage],
     subject: set[str] = frozenset(),  # type: ignore[assignment]
+    value: float = 0.0,
 ) -> tuple[Passage, str, Quantity] | None:
     """The sentence of the shown literature that states a figure of ``kind`` about the question's
     subject: outside the first passage it must share a word with the question besides the figure
-    (a death toll of the Gulag, not of the famine); the one sharing most wins."""
-    best: tuple[int, Passage, str, Quantity] | None = None
+    (a death toll of the Gulag, not of the famine); the one sharing most wins, and among equals
+    the one whose figure is nearest the asserted ``value`` (12,300 Lend-Lease tanks against an
+    asserted 12,575, not 100,000 built at home)."""
+    best: tuple[tuple[int, int], Passage, str, Quantity] | None = None
     for rank, p in enumerate(literature):
         for s, e in sentence_spans(p.text):
             found = [x for x in extract(p.text[s:e]) if x.kind == kind]
@@ -63,9 +66,11 @@ def evidence(
             shared = len(subject & set(tokenize(p.text[s:e] + " " + p.section)))
             if subject and shared == 0 and rank > 0:
                 continue  # only the most relevant passage may speak without a shared word
-            if best is None or shared > best[0]:
+            nearest = min(found, key=lambda x: abs(x.value - value)) if value else found[0]
+            key = (shared, 1 if value and _close(value, nearest.value) else 0)
+            if best is None or key > best[0]:
                 s, e = strip_markers(p.text, (s, e))
-                best = (shared, p, p.text[s:e], found[0])
+                best = (key, p, p.text[s:e], nearest)
     return best[1:] if best else None
 
 
@@ -76,7 +81,7 @@ def check(premise: Premise | None, literature: Sequence[Passage], essay: Sequenc
     for q in premise.figures:
         if q.kind in {"year", "percent"} and len(premise.figures) > 1:
             continue
-        found = evidence(q.kind, literature, _subject(premise.text, q))
+        found = evidence(q.kind, literature, _subject(premise.text, q), q.value)
         if found is None:
             continue
         p, sentence, lit = found

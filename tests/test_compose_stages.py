@@ -476,3 +476,29 @@ def test_a_follow_up_about_a_place_the_sources_never_mention_is_not_covered():
     bogus = replace(analyze("so is that figure bogus?"), followup=True, unknown_words=("bogus",))
     part = PartEvidence(bogus.text, bogus.text, hits(E_TRUCKS), hits(L_TRUCKS), {"C45": 0.6})
     assert not compose(bogus, [part], _ctx()).abstained  # an unknown adjective names no subject
+
+
+def test_premise_check_reads_a_figure_with_a_comma_and_takes_the_nearest_figure():
+    """ "is the 12,575 lend lease tanks number legit?": the comma inside 12,575 does not end the
+    clause, and of a passage's tank figures the Lend-Lease total, not home production, answers."""
+    from rag.figures import extract
+
+    q = "is the 12,575 lend lease tanks number legit"
+    p = Premise(q, figures=tuple(extract(q)))
+    assert premise._subject(q, p.figures[0]) >= {"lend", "legit"}
+    text = (
+        "The Soviet Union built roughly 100,000 tanks in the war. "
+        "The roughly 12,300 Lend-Lease tanks were a supplement."
+    )
+    out = premise.check(p, [replace(lit("l9", text), marker="L1")])
+    assert "supports that figure" in out and "12,300 Lend-Lease tanks" in out
+
+
+def test_a_claim_that_states_the_question_s_own_figure_is_found():
+    from rag.claimmatch import states_figure
+    from rag.figures import extract
+
+    asked = extract("is the 12,575 lend lease tanks number legit or did mosier make it up")
+    assert states_figure("12,575 British and American tanks were sent to the Red Army", asked)
+    assert not states_figure("12,575 trucks were sent", asked)  # the same number counting another kind
+    assert not states_figure("about 12,300 tanks were sent", asked)
