@@ -39,6 +39,13 @@ LANGUAGES_READ = (
 )
 
 
+BROAD_RE = re.compile(
+    r"\b(?:claims|errors|mistakes|falsehoods|inaccuracies|section|part|chapter|everything|anything|"
+    r"whole|overall|biggest|main|most|any of it|all of it|which bits)\b",
+    re.I,
+)
+
+
 @dataclass
 class Answerer:
     settings: Settings
@@ -251,8 +258,19 @@ class Answerer:
             carried = names or carried
         return out
 
+    def _one_claim(self, qa: Question) -> Question:
+        """ "So the essay's '1944' is just wrong?", "its Magnitogorsk sentence": a right-or-wrong
+        question about one figure or one rare subject checks that claim; it is no survey of the
+        essay's claims ("which claims…", "the Roosevelt section", "the whole thing")."""
+        if qa.intent != "right-wrong" or BROAD_RE.search(qa.text):
+            return qa
+        if re.search(r"\d", qa.text) or self._names_a_rare_subject(qa):
+            return replace(qa, intent="claim")
+        return qa
+
     def _english(self, qa: Question, retrieval: str) -> Answer:
-        qa = self._name_the_outlet(qa)
+        asked = self._name_the_outlet(qa)
+        qa = self._one_claim(asked)
         parts = self._part_queries(qa)
         scored = [self._part(text, resolved, retrieval) for text, resolved in parts]
         evidence = [e for e, _ in scored]
@@ -262,7 +280,7 @@ class Answerer:
             found = self.index.lexical(tokenize(premise_query(qa.premise)), "literature", 5)
             evidence[0] = replace(evidence[0], premise_pool=[self.index.get(i) for i, _ in found])
         ctx = self.context()
-        meta = qa.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)
+        meta = asked.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)
         # a question that names something specific the corpus knows ("what was amtorg", "why do
         # the ADL and the SPLC keep files on CODOH?") is in scope however short or far its wording
         named = not qa.unknown_names and self._names_a_rare_subject(qa) and self._one_passage_covers(qa)

@@ -144,6 +144,27 @@ def states_figure(quote: str, figures: Sequence[Quantity]) -> bool:
     return any((f.kind, f.value) in stated for f in figures if f.kind != "year")
 
 
+QUOTED_RE = re.compile(r"(?:^|(?<=[\s(]))[\"“'‘]([^\"“”‘’]{8,160}?)[\"”'’](?=[\s?.,!;:)]|$)")
+
+
+def quoted_phrases(question: str) -> tuple[str, ...]:
+    """Phrases of three words or more the question puts in quotation marks ("did Roosevelt
+    really say he would 'hold hands with the devil'?")."""
+    return tuple(p.strip() for p in QUOTED_RE.findall(question) if len(p.split()) >= 3)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[“”‘’\"']", "", text).casefold().split())
+
+
+def quotes_phrase(c: Claim, phrases: Sequence[str]) -> bool:
+    """The claim's quote or its reviewed rationale contains a phrase the question quotes."""
+    if not phrases:
+        return False
+    hay = _plain(f"{c.quote} {c.rationale}")
+    return any(_plain(p) in hay for p in phrases)
+
+
 def gate_floor(policy: AnswerPolicy) -> float:
     """The least similarity any tier of ``shares_subject`` accepts."""
     return min(
@@ -199,6 +220,7 @@ def rank_claims(
     kinds: Set[str] = frozenset(),
     passages: Sequence[Passage] = (),
     figures: Sequence[Quantity] = (),
+    phrases: Sequence[str] = (),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
 
@@ -211,7 +233,7 @@ def rank_claims(
     floor = gate_floor(policy)
     for c in claims:
         sim = sims.get(c.id, 0.0)
-        states = bool(figures) and states_figure(c.quote, figures)
+        states = (bool(figures) and states_figure(c.quote, figures)) or quotes_phrase(c, phrases)
         if not multilingual and sims and sim < floor and not states:
             continue  # below every tier of the gate: it could never be attached
         found = _claim_hit(c, ranked, passages)

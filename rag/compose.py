@@ -15,7 +15,7 @@ import numpy as np
 
 from . import overview
 from . import premise as premises
-from .claimmatch import FRAMING, ClaimMatch, rank_claims
+from .claimmatch import FRAMING, ClaimMatch, quoted_phrases, rank_claims
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
@@ -148,6 +148,7 @@ def _cards(
             kinds=_counted(question, part),
             passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
             figures=extract(part.text) if question.english else (),
+            phrases=quoted_phrases(part.text) if question.english else (),
         ):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)

@@ -19,6 +19,10 @@ WRONG_RE = re.compile(
     r"misleading|problems?|flaws?|incorrect)\b",
     re.I,
 )
+NOT_WRONG_RE = re.compile(
+    r"\b(?:isn'?t|is not|aren'?t|are not|not)\s+(?:all|entirely|completely|totally|just)?\s*(?:wrong|false)\b",
+    re.I,
+)
 RIGHT_RE = re.compile(r"\b(right|accurate|true|correct|valid|credit|fair)\b", re.I)
 VERDICT_PHRASES = {
     "consistent": "consistent with the literature",
@@ -99,7 +103,8 @@ def wanted_verdicts(question: str) -> tuple[str, ...]:
     named = tuple(v for v, pat in NAMED_VERDICTS if re.search(pat, question, re.I))
     if named:
         return named
-    wrong, right = bool(WRONG_RE.search(question)), bool(RIGHT_RE.search(question))
+    asked = NOT_WRONG_RE.sub(" ", question)  # "…so they see it isn't all wrong" asks what is right
+    wrong, right = bool(WRONG_RE.search(asked)), bool(RIGHT_RE.search(asked))
     if wrong and not right:
         return ("contradicted", "unverifiable")
     if right and not wrong:

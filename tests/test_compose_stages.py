@@ -502,3 +502,19 @@ def test_a_claim_that_states_the_question_s_own_figure_is_found():
     assert states_figure("12,575 British and American tanks were sent to the Red Army", asked)
     assert not states_figure("12,575 trucks were sent", asked)  # the same number counting another kind
     assert not states_figure("about 12,300 tanks were sent", asked)
+
+
+def test_a_phrase_the_question_quotes_finds_the_claim_whose_review_has_it():
+    from rag.claimmatch import quoted_phrases, quotes_phrase
+
+    q = "Did Roosevelt really call the USSR 'a dictatorship as absolute as any other'? I want it"
+    assert quoted_phrases(q) == ("a dictatorship as absolute as any other",)
+    assert quoted_phrases("so the essay's '1944' is just wrong, isn't it?") == ()  # one word
+    c = replace(C27, rationale="In February 1940 he called it “a dictatorship as absolute as any other”.")
+    assert quotes_phrase(c, quoted_phrases(q)) and not quotes_phrase(C45, quoted_phrases(q))
+
+
+def test_isnt_all_wrong_asks_what_is_right():
+    assert overview.wanted_verdicts("Which claims are right? I want students to see it isn't all wrong")[
+        0
+    ] == ("consistent")
