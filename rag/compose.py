@@ -112,6 +112,27 @@ def _subject(question: Question, part: PartEvidence) -> set[str]:
     return own - FRAMING
 
 
+# A definition: what a thing was, who a person was, why something had its name. It asks for the
+# literature's account; a verdict on one of the essay's sentences about the subject answers
+# another question. "Who designed Magnitogorsk?" asks what the essay claims, so it is not one.
+DEFINITION_RE = re.compile(
+    r"^\W*(?:(?:ok|so|and|but)\W+)?(?:(?:who|what) (?:was|were|is|are)\b(?! the (?:number|total|figure|toll|count)\b)|"
+    r"why (?:was|were|is) \w+(?: \w+)? (?:called|named|known as)\b|what does \S+ mean\b)"
+    r"|\bwhat (?:was|is) (?:that|this|it)\W*$",
+    re.I,
+)
+ESSAY_CLAIM_RE = re.compile(
+    r"\b(?:essay|article|wear|author|claims?|says?|said|true|right|correct|accurate|really|myth)\b", re.I
+)
+
+
+def asks_definition(text: str) -> bool:
+    return bool(DEFINITION_RE.search(text)) and not COUNT_RE.search(text)
+
+
+COUNT_RE = re.compile(r"\b(?:how many|how much|number|count|toll|total|figures?|percent(?:age)?)\b", re.I)
+
+
 def _counted(question: Question, part: PartEvidence) -> set[str]:
     """What the part counts: "how many died" → deaths; in a counting chain, "and tanks?" → tanks."""
     kinds = counted_kinds(part.resolved)
@@ -127,6 +148,9 @@ def _cards(
         return []
     limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" else 1
     out: list[ClaimMatch] = []
+    defines = all(asks_definition(p.text) for p in parts) and question.premise is None
+    if defines and not ESSAY_CLAIM_RE.search(question.text):
+        return []  # "who was William Bullitt?", "what was Lend-Lease?": not a check of a claim
     for part in parts:
         q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
         hits = [

@@ -518,3 +518,16 @@ def test_isnt_all_wrong_asks_what_is_right():
     assert overview.wanted_verdicts("Which claims are right? I want students to see it isn't all wrong")[
         0
     ] == ("consistent")
+
+
+def test_a_definition_question_is_not_a_check_of_a_claim():
+    from rag.compose import asks_definition
+
+    assert asks_definition("who was william bullitt")
+    assert asks_definition("why was chelyabinsk called tankograd")
+    assert asks_definition("fdr moral embargo on the soviet union what was that")
+    assert not asks_definition("Who designed Magnitogorsk?")  # asks what the essay claims
+    assert not asks_definition("What is the official count of executions in 1937-38?")
+    q = analyze("who was william bullitt")
+    part = PartEvidence(q.text, q.resolved, hits(E_TRUCKS), hits(L_TRUCKS), {"C45": 0.9})
+    assert not compose(q, [part], _ctx()).cards
