@@ -545,15 +545,33 @@ def _essay_passages(
         pid = next((h.passage.id for h in essay_hits if c.quote in h.passage.text), "")
         if pid:
             listed[pid] = c
-    claim_at = {**listed, **{m.hit.passage.id: m.claim for m in cards}}
+    claims_at: dict[str, list[Claim]] = {}
+    for m in cards:  # in card order: the first card's claim leads its paragraph's excerpt
+        claims_at.setdefault(m.hit.passage.id, []).append(m.claim)
+    for pid, c in listed.items():
+        claims_at.setdefault(pid, []).append(c)
+    asked = [q.text for q in extract(question.text) if q.kind != "year"] if question.english else []
     essay: list[Passage] = []
     for i, h in enumerate(essay_hits, 1):
-        claim = claim_at.get(h.passage.id)
-        s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, prefer=claim.quote if claim else "")
+        prefer = _claims_span(h.passage.text, claims_at.get(h.passage.id, []), policy.excerpt_max_chars)
+        if any(n in h.passage.text and n not in prefer for n in asked):
+            prefer = ""  # "can I use the essay's $376 million?": show the sentence with that figure
+        s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, prefer=prefer, figures=asked)
         p = h.passage
         notes = tuple(n for n in p.footnotes if f"[{n.number}]" in p.text[s:])[:1] or p.footnotes[:1]
         essay.append(_shown(h, (s, e), f"E{i}", footnotes=notes))
     return essay
+
+
+def _claims_span(text: str, claims: Sequence[Claim], max_chars: int) -> str:
+    """The first claim's quote, or the stretch of text from it to the next claim's quote when
+    both fit in one excerpt (two cards on one paragraph show both sentences)."""
+    quotes = [c.quote for c in claims if c.quote in text]
+    if not quotes:
+        return ""
+    spans = [(text.index(q), text.index(q) + len(q)) for q in quotes[:2]]
+    s, e = min(a for a, _ in spans), max(b for _, b in spans)
+    return text[s:e] if e - s <= max_chars else quotes[0]
 
 
 def _check_premise(

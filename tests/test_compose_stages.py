@@ -531,3 +531,14 @@ def test_a_definition_question_is_not_a_check_of_a_claim():
     q = analyze("who was william bullitt")
     part = PartEvidence(q.text, q.resolved, hits(E_TRUCKS), hits(L_TRUCKS), {"C45": 0.9})
     assert not compose(q, [part], _ctx()).cards
+
+
+def test_two_claims_on_one_paragraph_show_both_sentences_when_they_fit():
+    from rag.compose import _claims_span
+
+    text = "First claim sentence. Some words between. Second claim sentence."
+    a = replace(C45, quote="First claim sentence.")
+    b = replace(C27, quote="Second claim sentence.")
+    assert _claims_span(text, [a, b], 500) == text
+    assert _claims_span(text, [a, b], 30) == "First claim sentence."
+    assert _claims_span(text, [], 500) == ""
