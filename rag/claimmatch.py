@@ -165,6 +165,27 @@ def quotes_phrase(c: Claim, phrases: Sequence[str]) -> bool:
     return any(_plain(p) in hay for p in phrases)
 
 
+ESSAY_SAYS_RE = re.compile(
+    r"\b(?:the )?(?:essay|article|author|wear)(?:'s)? (?:says|claims|states|writes|said|claimed|argues)"
+    r"(?: that)?\s+([^?.!;]+)",
+    re.I,
+)
+
+
+def paraphrased(question: str) -> frozenset[str]:
+    """The words of what the question says the essay says ("essay says no delay" → delay)."""
+    return frozenset(t for m in ESSAY_SAYS_RE.finditer(question) for t in tokenize(m.group(1))) - FRAMING
+
+
+def restates(c: Claim, paraphrase: Set[str], idf: Callable[[str], float]) -> bool:
+    """Most of the (idf-weighted) words the question attributes to the essay are in this quote."""
+    if not paraphrase:
+        return False
+    total = sum(idf(t) for t in paraphrase)
+    quote_toks, _ = _claim_tokens(c.quote, "")
+    return total > 0 and sum(idf(t) for t in paraphrase & quote_toks) >= 0.6 * total
+
+
 def gate_floor(policy: AnswerPolicy) -> float:
     """The least similarity any tier of ``shares_subject`` accepts."""
     return min(
@@ -221,6 +242,7 @@ def rank_claims(
     passages: Sequence[Passage] = (),
     figures: Sequence[Quantity] = (),
     phrases: Sequence[str] = (),
+    paraphrase: Set[str] = frozenset(),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
 
@@ -233,7 +255,11 @@ def rank_claims(
     floor = gate_floor(policy)
     for c in claims:
         sim = sims.get(c.id, 0.0)
-        states = (bool(figures) and states_figure(c.quote, figures)) or quotes_phrase(c, phrases)
+        states = (
+            (bool(figures) and states_figure(c.quote, figures))
+            or quotes_phrase(c, phrases)
+            or restates(c, paraphrase, idf)
+        )
         if not multilingual and sims and sim < floor and not states:
             continue  # below every tier of the gate: it could never be attached
         found = _claim_hit(c, ranked, passages)

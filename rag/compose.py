@@ -15,7 +15,7 @@ import numpy as np
 
 from . import overview
 from . import premise as premises
-from .claimmatch import FRAMING, ClaimMatch, quoted_phrases, rank_claims
+from .claimmatch import FRAMING, ClaimMatch, paraphrased, quoted_phrases, rank_claims
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
@@ -173,6 +173,9 @@ def _cards(
             passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
             figures=extract(part.text) if question.english else (),
             phrases=quoted_phrases(part.text) if question.english else (),
+            paraphrase=paraphrased(question.parts[0] if len(parts) == 1 and question.parts else part.text)
+            if question.english
+            else frozenset(),
         ):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)

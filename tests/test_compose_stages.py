@@ -542,3 +542,13 @@ def test_two_claims_on_one_paragraph_show_both_sentences_when_they_fit():
     assert _claims_span(text, [a, b], 500) == text
     assert _claims_span(text, [a, b], 30) == "First claim sentence."
     assert _claims_span(text, [], 500) == ""
+
+
+def test_what_the_question_says_the_essay_says_picks_the_claim():
+    from rag.claimmatch import paraphrased, restates
+
+    words = paraphrased("how long did it take uralvagonzavod to start making t34s? essay says no delay")
+    assert words == {"delay"}
+    delay = replace(C45, quote="Uralvagonzavod without any delay began the mass production of tanks")
+    output = replace(C45, quote="Uralvagonzavod produced 35,000 T-34 tanks")
+    assert restates(delay, words, lambda t: 2.0) and not restates(output, words, lambda t: 2.0)
