@@ -280,17 +280,22 @@ class Answerer:
             found = self.index.lexical(tokenize(premise_query(qa.premise)), "literature", 5)
             evidence[0] = replace(evidence[0], premise_pool=[self.index.get(i) for i, _ in found])
         ctx = self.context()
-        meta = asked.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)
-        # a question that names something specific the corpus knows ("what was amtorg", "why do
-        # the ADL and the SPLC keep files on CODOH?") is in scope however short or far its wording
-        named = not qa.unknown_names and self._names_a_rare_subject(qa) and self._one_passage_covers(qa)
-        if relevance < self.policy.min_relevance and not (meta and not qa.unknown_names) and not named:
+        if relevance < self.policy.min_relevance and not self._in_scope_anyway(asked, qa):
             if qa.unknown_names:
                 why, kind = f"the corpus never mentions {', '.join(qa.unknown_names)}.", "unknown-name"
             else:
                 why, kind = "the corpus has no passage close to this question.", "out-of-scope"
             return self._abstain(qa, ctx, why, kind)
         return compose(qa, evidence, ctx, self.policy, self.settings.top_k)
+
+    def _in_scope_anyway(self, asked: Question, qa: Question) -> bool:
+        """A broad question about the essay itself, or one that names something specific the
+        corpus knows ("what was amtorg", "why do the ADL and the SPLC keep files on CODOH?"), is
+        in scope however short or far its wording, unless it names what the corpus never does."""
+        if qa.unknown_names:
+            return False
+        meta = asked.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)
+        return meta or (self._names_a_rare_subject(qa) and self._one_passage_covers(qa))
 
     def _abstain(self, qa: Question, ctx: Context, why: str, kind: str) -> Answer:
         """Not covered, with the corpus's topics and example questions."""

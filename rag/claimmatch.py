@@ -228,6 +228,28 @@ def _best_distinct(scored: list[ClaimMatch], policy: AnswerPolicy, limit: int) -
     return out
 
 
+@dataclass(frozen=True)
+class Cues:
+    """What the question itself states about the claim it means: a figure ("12,575 tanks"), a
+    quoted phrase ("'hold hands with the devil'") or what "the essay says" ("no delay")."""
+
+    figures: tuple[Quantity, ...] = ()
+    phrases: tuple[str, ...] = ()
+    paraphrase: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, text: str, said: str = "") -> Cues:
+        return cls(tuple(extract(text)), quoted_phrases(text), paraphrased(said or text))
+
+    def name(self, c: Claim, idf: Callable[[str], float]) -> bool:
+        """The question names this claim by its figure, a quoted phrase or its own words."""
+        return (
+            (bool(self.figures) and states_figure(c.quote, self.figures))
+            or quotes_phrase(c, self.phrases)
+            or restates(c, self.paraphrase, idf)
+        )
+
+
 def rank_claims(
     q: WeightedQuery,
     subject: set[str],
@@ -240,27 +262,22 @@ def rank_claims(
     multilingual: bool = False,
     kinds: Set[str] = frozenset(),
     passages: Sequence[Passage] = (),
-    figures: Sequence[Quantity] = (),
-    phrases: Sequence[str] = (),
-    paraphrase: Set[str] = frozenset(),
+    cues: Cues = Cues(),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
 
     A claim in one of the top essay paragraphs is weighted by that paragraph's rank; one whose
     paragraph retrieval missed can still match on its own (``passages`` are the essay's
-    passages), at the lowest rank weight. For a question not in English the words cannot be
-    compared, so the multilingual similarity of question and claim decides alone."""
+    passages), at the lowest rank weight. A claim the question names (``cues``) needs no gate.
+    For a question not in English the words cannot be compared, so the multilingual similarity
+    of question and claim decides alone."""
     scored: list[ClaimMatch] = []
     ranked = list(essay_hits[: len(RANK_WEIGHTS)])
     floor = gate_floor(policy)
     for c in claims:
         sim = sims.get(c.id, 0.0)
-        states = (
-            (bool(figures) and states_figure(c.quote, figures))
-            or quotes_phrase(c, phrases)
-            or restates(c, paraphrase, idf)
-        )
-        if not multilingual and sims and sim < floor and not states:
+        named = not multilingual and cues.name(c, idf)
+        if not multilingual and sims and sim < floor and not named:
             continue  # below every tier of the gate: it could never be attached
         found = _claim_hit(c, ranked, passages)
         if found is None:
@@ -271,13 +288,10 @@ def rank_claims(
                 scored.append(ClaimMatch(c, sim, hit))
             continue
         score = weight * claim_score(c, q, idf, sim)
-        if states:
-            # "is the 12,575 lend lease tanks number legit?": the claim that states that very figure
+        if named:
             scored.append(ClaimMatch(c, score + policy.claim_figure_boost, hit))
-            continue
-        sentence = quote_sentence(hit.passage.text, c.quote)
-        if score >= policy.claim_min_score and shares_subject(
-            c, subject, idf, sim, policy, kinds, sentence, hit.passage.text
+        elif score >= policy.claim_min_score and shares_subject(
+            c, subject, idf, sim, policy, kinds, quote_sentence(hit.passage.text, c.quote), hit.passage.text
         ):
             scored.append(ClaimMatch(c, score, hit))
     return _best_distinct(scored, policy, limit)

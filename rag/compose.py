@@ -15,7 +15,7 @@ import numpy as np
 
 from . import overview
 from . import premise as premises
-from .claimmatch import FRAMING, ClaimMatch, paraphrased, quoted_phrases, rank_claims
+from .claimmatch import FRAMING, ClaimMatch, Cues, rank_claims
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
@@ -146,40 +146,42 @@ def _cards(
 ) -> list[ClaimMatch]:
     if question.intent in {"overview", "right-wrong"}:
         return []
-    limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" else 1
-    out: list[ClaimMatch] = []
     defines = all(asks_definition(p.text) for p in parts) and question.premise is None
     if defines and not ESSAY_CLAIM_RE.search(question.text):
         return []  # "who was William Bullitt?", "what was Lend-Lease?": not a check of a claim
+    limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" else 1
+    gate = policy
+    if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
+        gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
+    out: list[ClaimMatch] = []
     for part in parts:
-        q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
-        hits = [
-            h for h in part.essay_hits if not ctx.reviewed_essay or h.passage.source == ctx.reviewed_essay
-        ]
-        gate = policy
-        if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
-            gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
-        for m in rank_claims(
-            q,
-            _subject(question, part),
-            hits,
-            ctx.claims,
-            ctx.idf,
-            part.claim_sims,
-            gate,
-            limit=limit,
-            multilingual=part.multilingual,
-            kinds=_counted(question, part),
-            passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
-            figures=extract(part.text) if question.english else (),
-            phrases=quoted_phrases(part.text) if question.english else (),
-            paraphrase=paraphrased(question.parts[0] if len(parts) == 1 and question.parts else part.text)
-            if question.english
-            else frozenset(),
-        ):
+        for m in _part_cards(question, part, ctx, gate, limit, single=len(parts) == 1):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)
     return out[: policy.max_cards]
+
+
+def _part_cards(
+    question: Question, part: PartEvidence, ctx: Context, gate: AnswerPolicy, limit: int, single: bool
+) -> list[ClaimMatch]:
+    """The ranked claims of one sub-question (a single question's cues are read from its whole,
+    spelling-corrected text)."""
+    hits = [h for h in part.essay_hits if not ctx.reviewed_essay or h.passage.source == ctx.reviewed_essay]
+    said = question.parts[0] if single and question.parts else part.text
+    return rank_claims(
+        WeightedQuery.build(part.text, part.resolved, gate.context_weight),
+        _subject(question, part),
+        hits,
+        ctx.claims,
+        ctx.idf,
+        part.claim_sims,
+        gate,
+        limit=limit,
+        multilingual=part.multilingual,
+        kinds=_counted(question, part),
+        passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
+        cues=Cues.of(part.text, said) if question.english else Cues(),
+    )
 
 
 def _on_topic_essay(

@@ -687,31 +687,34 @@ def fix_scale_words(text: str) -> str:
     return SCALE_TYPO_RE.sub(lambda m: f"{m.group(1).lower()}illion{m.group(2)}", text)
 
 
-def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = None) -> Question:
-    asked, text = text, fix_scale_words(text)
+def normalise(text: str, lexicon: Lexicon | None = None) -> str:
+    """What was typed, with figures, war abbreviations and web addresses in the corpus's words."""
+    text = fix_scale_words(text)
     for pattern, words in ABBREVIATIONS:
         text = pattern.sub(words, text)
-    if lexicon is not None:
-        text = lexicon.expand_domains(text)
+    return lexicon.expand_domains(text) if lexicon is not None else text
+
+
+def analyze(text: str, history: Sequence[str] = (), lexicon: Lexicon | None = None) -> Question:
+    asked, text = text, normalise(text, lexicon)
     lang = detect_language(text)
-    corrected = text
-    if lexicon is not None and lang == "en":
-        history = [lexicon.correct(h) for h in history]
-        corrected = lexicon.correct(text)
+    english = lexicon if lang == "en" else None  # names and spelling are English-only
+    corrected = english.correct(text) if english else text
+    if english:
+        history = [english.correct(h) for h in history]
     resolved, followup = resolve_history(corrected, list(history), lexicon.names if lexicon else frozenset())
-    parts = split_parts(corrected) if lang == "en" else (text.strip(),)
     return Question(
         text=asked,
         resolved=resolved,
         language=lang,
         intent=detect_intent(corrected),
-        parts=parts,
+        parts=split_parts(corrected) if lang == "en" else (text.strip(),),
         about_essay=bool(ABOUT_ESSAY_RE.search(corrected)),
         asks_quantity=bool(QUANTITY_RE.search(" ".join([corrected, *(history[-1:] if followup else [])]))),
         premise=find_premise(text) if lang == "en" else None,
         entities=lexicon.find(resolved) if lexicon else (),
-        unknown_names=lexicon.unknown(text) if lexicon and lang == "en" else (),
-        unknown_words=lexicon.unknown_words(corrected) if lexicon and lang == "en" else (),
+        unknown_names=english.unknown(text) if english else (),
+        unknown_words=english.unknown_words(corrected) if english else (),
         followup=followup,
         own_tokens=tuple(tokenize(text)),
         checks=bool(CHECK_RE.search(corrected)) and not QUANTITY_RE.search(corrected),
