@@ -250,9 +250,7 @@ def _select_essay(
         chosen += _opening_and_close(ctx, _named_section(question, ctx))
     else:
         # a rare name ("Uralvagonzavod") puts its paragraphs on topic; "Stalin" is in most of them
-        names = [
-            n for n in question.entities if all(ctx.idf(t) >= policy.subject_name_idf for t in tokenize(n))
-        ]
+        names = _admitting_names(question, ctx, policy)
         per_part = []
         for part in parts:
             q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
@@ -269,6 +267,27 @@ def _select_essay(
         if all(h.passage.id != o.passage.id for o in out):
             out.append(h)
     return out[: max(top_k, len(cards))]
+
+
+def _admitting_names(question: Question, ctx: Context, policy: AnswerPolicy) -> list[str]:
+    """Names that put an essay paragraph on topic by themselves: rare ones ("Uralvagonzavod"),
+    never the essay's own author or outlet ("Wear", "Inconvenient History", which its byline
+    alone carries) and never a first name or common word ("John", "German")."""
+    return [
+        n
+        for n in question.entities
+        if tokenize(n)
+        and not _first_name(n, question)
+        and all(ctx.idf(t) >= policy.essay_name_idf and t not in ctx.name_tokens for t in tokenize(n))
+    ]
+
+
+def _first_name(name: str, question: Question) -> bool:
+    """ "john" in "John Wear", "anne" in "Anne Applebaum": a name the question follows with
+    another name; only the last (the surname) says whose paragraph it is."""
+    words = [w.lower().strip("’'") for w in re.findall(r"[\w’'-]+", question.resolved)]
+    names = set(question.entities)
+    return any(w == name and i + 1 < len(words) and words[i + 1] in names for i, w in enumerate(words))
 
 
 def _claim_paragraphs(claims: Sequence[Claim], ctx: Context) -> list[Hit]:

@@ -19,7 +19,7 @@ def _p(default: Any, doc: str) -> Any:
 @dataclass(frozen=True)
 class AnswerPolicy:
     # which passages are shown
-    essay_min_dense: float = _p(0.40, "An essay paragraph is on topic at this cosine or above.")
+    essay_min_dense: float = _p(0.45, "An essay paragraph is on topic at this cosine or above.")
     essay_weak_dense: float = _p(0.20, "…or at this cosine when it also shares most of the question's words.")
     essay_min_overlap: float = _p(0.50, "Share of the question's idf-weighted words for the weak case.")
     essay_relative: float = _p(
@@ -91,6 +91,9 @@ class AnswerPolicy:
         2, "Yes/no questions: how many leading literature documents add their judging sections."
     )
     subject_name_idf: float = _p(2.0, "Least idf of a name for it to count as the question's subject.")
+    essay_name_idf: float = _p(
+        2.0, "Least idf of a name that puts an essay paragraph on topic by itself (not 'John', 'German')."
+    )
     overview_boost: float = _p(0.05, "Fused-score boost for the essay's own profile on overview questions.")
     # abstention
     min_relevance: float = _p(0.37, "English: abstain below this calibrated relevance.")

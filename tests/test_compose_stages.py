@@ -552,3 +552,15 @@ def test_what_the_question_says_the_essay_says_picks_the_claim():
     delay = replace(C45, quote="Uralvagonzavod without any delay began the mass production of tanks")
     output = replace(C45, quote="Uralvagonzavod produced 35,000 T-34 tanks")
     assert restates(delay, words, lambda t: 2.0) and not restates(output, words, lambda t: 2.0)
+
+
+def test_only_a_surname_or_a_rare_name_puts_an_essay_paragraph_on_topic():
+    """ "whos john wear": "John" (Mosier's first name) and "Wear" (the byline) admit nothing."""
+    from rag.compose import _admitting_names
+
+    ctx = _ctx(name_tokens=frozenset({"wear"}))
+    q = replace(
+        analyze("who is john wear and does he cite anne applebaum"),
+        entities=("john", "wear", "anne", "applebaum"),
+    )
+    assert _admitting_names(q, ctx, POLICY) == ["applebaum"]
