@@ -299,7 +299,13 @@ def _claim_paragraphs(claims: Sequence[Claim], ctx: Context) -> list[Hit]:
 
 
 def _named_section(question: Question, ctx: Context) -> str:
-    return overview.named_section(question.text, (p.section for p in ctx.essay_passages if p.section))
+    """The essay section the question names by its heading or, failing that, by what only that
+    section's paragraphs talk about ("the Lend-Lease section")."""
+    texts: dict[str, str] = {}
+    for p in ctx.essay_passages:
+        if p.section and p.paragraphs and p.paragraphs[0] > 0:
+            texts[p.section] = texts.get(p.section, "") + " " + p.text
+    return overview.named_section(question.text, texts.keys(), texts)
 
 
 def _opening_and_close(ctx: Context, section: str = "") -> list[Hit]:
@@ -516,6 +522,8 @@ def compose(
         ClaimCard(m.claim, marker_of[m.hit.passage.id]) for m in cards if m.hit.passage.id in marker_of
     )
     literature, premise_text = _check_premise(question, parts, essay, literature, ctx, policy, top_k)
+    if premise_text.endswith(premises.NO_EVIDENCE) and _cards_compare(question, shown_cards):
+        premise_text = ""  # the shown claim's figures, side by side, check the asserted one
     if question.followup:
         missing = _uncovered_name(question, essay, literature)
         if not missing and question.asks_quantity and not shown_cards:
@@ -534,18 +542,25 @@ def compose(
                 ctx.essay_title,
                 suggestions=ctx.suggestions,
             )
-    direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list)
+    section = _named_section(question, ctx) if claim_list and sum(counts.values()) < len(ctx.claims) else ""
+    direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list, section)
     return _answer(question, essay, literature, shown_cards, claim_list, counts, premise_text, direct, ctx)
 
 
+def _cards_compare(question: Question, cards: Sequence[ClaimCard]) -> bool:
+    kinds = {q.kind for q in (question.premise.figures if question.premise else ())}
+    return any(f.kind in kinds for c in cards for f in c.claim.figures)
+
+
 def _overview_claims(question: Question, ctx: Context) -> tuple[dict[str, int], list[Claim]]:
-    """What-is-right-or-wrong questions: the verdict counts and the claims asked for."""
+    """What-is-right-or-wrong questions: the verdict counts and the claims asked for, from the
+    section the question names when it names one."""
     if question.intent != "right-wrong":
         return {}, []
     wanted = overview.wanted_verdicts(question.text)
-    return overview.inventory(ctx.claims), overview.select(
-        overview.in_section(ctx.claims, question.text), wanted
-    )
+    section = _named_section(question, ctx)
+    claims = [c for c in ctx.claims if section and c.section == section] or list(ctx.claims)
+    return overview.inventory(claims), overview.select(claims, wanted)
 
 
 def _shown(h: Hit, span: tuple[int, int], marker: str, **extra) -> Passage:
@@ -782,11 +797,12 @@ def _direct(
     premise_text: str,
     counts: dict[str, int],
     claim_list: Sequence[Claim],
+    section: str = "",
 ) -> str:
     """One to three sentences that answer the question, each made of verified pieces."""
     out: list[str] = [premise_text.rstrip(".") + "."] if premise_text else []
     if question.intent == "right-wrong" and counts:
-        out.append(overview.inventory_sentence(counts, overview.wanted_verdicts(question.text)))
+        out.append(overview.inventory_sentence(counts, overview.wanted_verdicts(question.text), section))
         if literature:
             out.append(f"In short: {_sentence_quote(literature[0])}")
     elif cards:

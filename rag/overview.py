@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from .lexical import tokenize
 from .models import VERDICTS, Claim
 
 WRONG_RE = re.compile(
@@ -38,7 +39,7 @@ def inventory(claims: Iterable[Claim]) -> dict[str, int]:
     return {v: counts.get(v, 0) for v in VERDICTS}
 
 
-def inventory_sentence(counts: dict[str, int], first: Sequence[str] = ()) -> str:
+def inventory_sentence(counts: dict[str, int], first: Sequence[str] = (), section: str = "") -> str:
     """ "Of the essay's 66 reviewed claims, 13 are contradicted by the literature, …": the verdicts
     asked about come first."""
     total = sum(counts.values())
@@ -49,7 +50,8 @@ def inventory_sentence(counts: dict[str, int], first: Sequence[str] = ()) -> str
             parts[0].replace(" ", " are ", 1) if counts[order[0]] != 1 else parts[0].replace(" ", " is ", 1)
         )
     listed = ", ".join(parts[:-1]) + (f" and {parts[-1]}" if len(parts) > 1 else parts[0] if parts else "")
-    return f"Of the essay's {total} reviewed claims, {listed}."
+    where = f"reviewed claims in the essay's section “{section}”" if section else "reviewed claims"
+    return f"Of the {total} {where}, {listed}." if section else f"Of the essay's {total} {where}, {listed}."
 
 
 # Words that mark which section of the essay's profile answers which kind of broad question.
@@ -155,20 +157,29 @@ def _near_words(question: str, m: re.Match[str]) -> set[str]:
     return _words(" ".join(before) + " " + (after.group(1) if after else ""))
 
 
-def named_section(question: str, sections: Iterable[str]) -> str:
+def named_section(question: str, sections: Iterable[str], texts: Mapping[str, str] | None = None) -> str:
     """The essay section a question names ("the 'Roosevelt Admires Stalin' section", "the
     roosevelt part", "the section on American aid"), or "": the heading that shares the most
-    words with the words around "section"/"part", and strictly more than any other."""
+    words with the words around "section"/"part", and strictly more than any other; failing
+    that, the one section whose ``texts`` use those words ("the Lend-Lease section")."""
     headings = list(dict.fromkeys(sections))
-    best: list[tuple[int, str]] = []
-    for m in SECTION_WORD_RE.finditer(question):
-        near = _near_words(question, m)
-        best += [(len(near & _words(h)), h) for h in headings]
-    best.sort(key=lambda x: -x[0])
-    if not best or best[0][0] == 0:
+    near = set().union(*(_near_words(question, m) for m in SECTION_WORD_RE.finditer(question)))
+    found = _strict_best([(len(near & _words(h)), h) for h in headings])
+    if found or not texts or not near:
+        return found
+    asked = set(tokenize(" ".join(near))) - _GENERIC_TOKENS  # synonyms too: "lend-lease" is aid
+    counts = {h: Counter(tokenize(texts.get(h, ""))) for h in headings}
+    return _strict_best([(sum(counts[h][t] for t in asked), h) for h in headings])
+
+
+_GENERIC_TOKENS = frozenset(tokenize("which what claims claim bits bit part section chapter essay article"))
+
+
+def _strict_best(scored: list[tuple[int, str]]) -> str:
+    scored = sorted(scored, key=lambda x: -x[0])
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return ""
-    top = {h for n, h in best if n == best[0][0]}
-    return best[0][1] if len(top) == 1 else ""
+    return scored[0][1]
 
 
 def in_section(claims: Sequence[Claim], question: str) -> list[Claim]:

@@ -564,3 +564,21 @@ def test_only_a_surname_or_a_rare_name_puts_an_essay_paragraph_on_topic():
         entities=("john", "wear", "anne", "applebaum"),
     )
     assert _admitting_names(q, ctx, POLICY) == ["applebaum"]
+
+
+def test_a_section_named_by_what_only_its_paragraphs_discuss():
+    from rag.lexical import add_synonyms
+
+    add_synonyms({"lease": "aid"})  # the bundled corpus's own synonym: "Lend-Lease" is aid
+    headings = ["Roosevelt Admires Stalin", "American Aid during World War II"]
+    texts = {
+        "Roosevelt Admires Stalin": "Roosevelt praised Stalin. Lend-Lease aid came up once.",
+        "American Aid during World War II": "Allied aid to Stalin. American aid grew. Aid was vast. Aid!",
+    }
+    q = "Which claims in the Lend-Lease section are right?"
+    assert overview.named_section(q, headings) == ""
+    assert overview.named_section(q, headings, texts) == "American Aid during World War II"
+    counts = {"consistent": 2, "contradicted": 1}
+    assert overview.inventory_sentence(counts, ("consistent",), "Aid").startswith(
+        "Of the 3 reviewed claims in the essay's section “Aid”, 2 are consistent"
+    )
