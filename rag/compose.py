@@ -524,27 +524,40 @@ def compose(
     literature, premise_text = _check_premise(question, parts, essay, literature, ctx, policy, top_k)
     if premise_text.endswith(premises.NO_EVIDENCE) and _cards_compare(question, shown_cards):
         premise_text = ""  # the shown claim's figures, side by side, check the asserted one
-    if question.followup:
-        missing = _uncovered_name(question, essay, literature)
-        if not missing and question.asks_quantity and not shown_cards:
-            missing = _uncovered_focus(question, essay, literature, ctx.idf)
-        if missing:
-            why = (
-                f"the sources say nothing about {missing} in the context of the earlier question, "
-                "so Counterpoint does not answer something near it."
-            )
-            return abstain(
-                question.text,
-                question.resolved,
-                (),
-                why,
-                "part-not-covered",
-                ctx.essay_title,
-                suggestions=ctx.suggestions,
-            )
+    missing = _uncovered_part(question, essay, literature, shown_cards, ctx)
+    if missing:
+        why = (
+            f"the sources say nothing about {missing} in the context of the earlier question, "
+            "so Counterpoint does not answer something near it."
+        )
+        return abstain(
+            question.text,
+            question.resolved,
+            (),
+            why,
+            "part-not-covered",
+            ctx.essay_title,
+            suggestions=ctx.suggestions,
+        )
     section = _named_section(question, ctx) if claim_list and sum(counts.values()) < len(ctx.claims) else ""
     direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list, section)
     return _answer(question, essay, literature, shown_cards, claim_list, counts, premise_text, direct, ctx)
+
+
+def _uncovered_part(
+    question: Question,
+    essay: Sequence[Passage],
+    literature: Sequence[Passage],
+    cards: Sequence[ClaimCard],
+    ctx: Context,
+) -> str:
+    """What a follow-up asks that no shown passage covers ("and to China?", "and aircraft?")."""
+    if not question.followup:
+        return ""
+    missing = _uncovered_name(question, essay, literature)
+    if not missing and question.asks_quantity and not cards:
+        missing = _uncovered_focus(question, essay, literature, ctx.idf)
+    return missing
 
 
 def _cards_compare(question: Question, cards: Sequence[ClaimCard]) -> bool:
