@@ -93,9 +93,20 @@ def check(premise: Premise | None, literature: Sequence[Passage], essay: Sequenc
             verdict = "the literature supports that figure"
         else:
             verdict = "the literature gives a different figure"
-        return f"The question assumes {_label(q)}{origin}; {verdict}: “{sentence}” [{p.marker}]"
+        return (
+            f"The question {_stance(premise.text)} {_label(q)}{origin}; {verdict}: “{sentence}” [{p.marker}]"
+        )
     kinds = ", ".join(_label(q) for q in premise.figures)
-    return f"The question assumes {kinds}; {NO_EVIDENCE}"
+    return f"The question {_stance(premise.text)} {kinds}; {NO_EVIDENCE}"
+
+
+# "Can I quote the 18 million?", "is the 12,575 number legit?" ask about a figure; "Since 20
+# million died…" or "…750,000 trucks, right?" assume it.
+ASKS_RE = re.compile(r"^\W*(?:can|could|may|should)\s+(?:i|we|you)\b|^\W*is\s+(?:the|that|this)\b", re.I)
+
+
+def _stance(text: str) -> str:
+    return "asks about" if ASKS_RE.search(text) and not re.search(r"\bright\s*\?", text, re.I) else "assumes"
 
 
 NO_EVIDENCE = "none of the passages shown states a figure of that kind."

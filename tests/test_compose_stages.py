@@ -582,3 +582,14 @@ def test_a_section_named_by_what_only_its_paragraphs_discuss():
     assert overview.inventory_sentence(counts, ("consistent",), "Aid").startswith(
         "Of the 3 reviewed claims in the essay's section “Aid”, 2 are consistent"
     )
+
+
+def test_a_question_that_asks_about_a_figure_is_not_said_to_assume_it():
+    from rag.figures import extract
+
+    shown = [replace(L_TRUCKS, marker="L1")]
+    asks = Premise("Can I quote the 750,000 trucks figure?", figures=tuple(extract("750,000 trucks")))
+    assumes = Premise("the US gave 750,000 trucks, right?", figures=tuple(extract("750,000 trucks")))
+    assert premise.check(asks, shown).startswith("The question asks about 750,000 trucks")
+    assert premise.check(assumes, shown).startswith("The question assumes 750,000 trucks")
+
