@@ -819,7 +819,9 @@ def _direct(
         if literature:
             out.append(f"In short: {_sentence_quote(literature[0])}")
     elif cards:
-        out += _card_sentences(cards, literature, room=3 - len(out))
+        # a premise line already quotes the literature: the card's rationale completes the answer
+        rest = [] if re.search(r"\[L\d+\]", premise_text) else literature
+        out += _card_sentences(cards, rest, room=3 - len(out))
     else:
         out += _passage_sentences(question, essay, literature, room=3 - len(out))
     return " ".join(out[:3])

@@ -592,4 +592,3 @@ def test_a_question_that_asks_about_a_figure_is_not_said_to_assume_it():
     assumes = Premise("the US gave 750,000 trucks, right?", figures=tuple(extract("750,000 trucks")))
     assert premise.check(asks, shown).startswith("The question asks about 750,000 trucks")
     assert premise.check(assumes, shown).startswith("The question assumes 750,000 trucks")
-
