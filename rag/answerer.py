@@ -230,11 +230,13 @@ class Answerer:
 
     def _one_passage_covers(self, qa: Question) -> bool:
         """Some passage uses every content word of the question: "why do the ADL and the SPLC keep
-        files on CODOH?" is all in the CODOH profile, "which laptop … for university?" is not."""
-        words = re.findall(r"[^\W\d_][\w’'-]*", qa.resolved)
+        files on CODOH?" is all in the CODOH profile, "which laptop … for university?" is not. A
+        follow-up is judged by its own words: the carried subject is covered by definition."""
+        asked_text = " ".join(qa.parts or (qa.text,)) if qa.followup else qa.resolved
+        words = re.findall(r"[^\W\d_][\w’'-]*", asked_text)
         if any(not self.lexicon.knows(w) for w in words if tokenize(w)):
             return False  # "laptop", "somme": a word the corpus never uses
-        toks = set(tokenize(qa.resolved)) - FRAMING - {t for w in CHAT_WORDS for t in tokenize(w)}
+        toks = set(tokenize(asked_text)) - FRAMING - {t for w in CHAT_WORDS for t in tokenize(w)}
         if not toks:
             return False
         allowed = 1 if len(toks) >= 3 else 0  # one ordinary word of the question may be elsewhere
