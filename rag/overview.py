@@ -182,13 +182,6 @@ def _strict_best(scored: list[tuple[int, str]]) -> str:
     return scored[0][1]
 
 
-def in_section(claims: Sequence[Claim], question: str) -> list[Claim]:
-    """The claims of the essay section the question names ("the Roosevelt section"), else all."""
-    section = named_section(question, (c.section for c in claims))
-    picked = [c for c in claims if section and c.section == section]
-    return picked or list(claims)
-
-
 def select(claims: Sequence[Claim], verdicts: Sequence[str]) -> list[Claim]:
     """Claims with the wanted verdicts, in verdict order then essay order; one per paragraph."""
     out: list[Claim] = []

@@ -294,9 +294,10 @@ def test_overview_inventory_and_selection():
     )
     assert [c.id for c in overview.select(claims, ("contradicted",))] == ["C27", "C45"]
     roosevelt = replace(C27, section="Roosevelt Admires Stalin")
-    assert overview.in_section([roosevelt, C45], "contradicted claims in the Roosevelt section") == [
-        roosevelt
-    ]
+    sections = [roosevelt.section, C45.section]
+    assert (
+        overview.named_section("contradicted claims in the Roosevelt section", sections) == roosevelt.section
+    )
 
 
 def _ctx(**kw) -> Context:
