@@ -176,7 +176,10 @@ def validate(
         seen_q.setdefault(nq, rid)
         expected_split = "dev" if fresh else split_for(rid)
         if row["split"] != expected_split:
-            err(f"split {row['split']} != {expected_split}")
+            err(
+                f"split {row['split']} != "
+                + ("dev (a fresh set is all dev)" if fresh else f"hash split {expected_split}")
+            )
         style, lang, intent = row["style"], row["lang"], row["intent"]
         if style not in STYLE_MIN:
             err(f"unknown style {style}")
