@@ -17,7 +17,7 @@ from .claimmatch import FRAMING
 from .compose import Context, PartEvidence, abstain, compose, judgement_sections
 from .corpus import Corpus
 from .index import Index
-from .lexical import fold, tokenize
+from .lexical import WORD_RE, fold, tokenize
 from .models import Answer
 from .multilingual import VectorTable
 from .overview import essay_profiles
@@ -233,7 +233,7 @@ class Answerer:
         files on CODOH?" is all in the CODOH profile, "which laptop … for university?" is not. A
         follow-up is judged by its own words: the carried subject is covered by definition."""
         asked_text = " ".join(qa.parts or (qa.text,)) if qa.followup else qa.resolved
-        words = re.findall(r"[^\W\d_][\w’'-]*", asked_text)
+        words = WORD_RE.findall(asked_text)
         if any(not self.lexicon.knows(w) for w in words if tokenize(w)):
             return False  # "laptop", "somme": a word the corpus never uses
         toks = set(tokenize(asked_text)) - FRAMING - {t for w in CHAT_WORDS for t in tokenize(w)}

@@ -156,6 +156,8 @@ STOPWORDS = frozenset(
     ]
 )
 
+# A word as typed: a letter, then letters, digits, apostrophes or hyphens ("Stalin's", "T-34s").
+WORD_RE = re.compile(r"[^\W\d_][\w’'-]*")
 _TOKEN_RE = re.compile(NUMBER_TOKEN_RE.pattern + r"|[a-z]+")
 
 try:  # optional dependency: degrade to no stemming

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from .lexical import tokenize
+from .lexical import WORD_RE, tokenize
 from .models import VERDICTS, Claim
 
 WRONG_RE = re.compile(
@@ -116,8 +116,7 @@ def wanted_verdicts(question: str) -> tuple[str, ...]:
     return ()
 
 
-SECTION_WORD_RE = re.compile(r"\b(?:section|part|chapter|bit)s?\b", re.I)
-_WORD_RE = re.compile(r"[^\W\d_][\w’'-]*")
+SECTIONWORD_RE = re.compile(r"\b(?:section|part|chapter|bit)s?\b", re.I)
 _NOT_A_SECTION_WORD = frozenset(
     [
         "the",
@@ -144,7 +143,7 @@ _NOT_A_SECTION_WORD = frozenset(
 def _words(text: str) -> set[str]:
     """Folded words, possessives dropped ("Stalin’s" is "stalin"), plural -s dropped."""
     out = set()
-    for w in _WORD_RE.findall(text):
+    for w in WORD_RE.findall(text):
         w = re.sub(r"[’'](?:s)?$", "", w.lower()).strip("’'-")
         out.add(w[:-1] if len(w) > 4 and w.endswith("s") else w)
     return out - _NOT_A_SECTION_WORD
@@ -152,7 +151,7 @@ def _words(text: str) -> set[str]:
 
 def _near_words(question: str, m: re.Match[str]) -> set[str]:
     """The few words before "section" ("the Roosevelt section"), or after "section on"."""
-    before = _WORD_RE.findall(question[: m.start()])[-4:]
+    before = WORD_RE.findall(question[: m.start()])[-4:]
     after = re.match(r"\s+(?:on|about)\s+((?:[\w’'-]+\s*){1,4})", question[m.end() :], re.I)
     return _words(" ".join(before) + " " + (after.group(1) if after else ""))
 
@@ -163,7 +162,7 @@ def named_section(question: str, sections: Iterable[str], texts: Mapping[str, st
     words with the words around "section"/"part", and strictly more than any other; failing
     that, the one section whose ``texts`` use those words ("the Lend-Lease section")."""
     headings = list(dict.fromkeys(sections))
-    near = set().union(*(_near_words(question, m) for m in SECTION_WORD_RE.finditer(question)))
+    near = set().union(*(_near_words(question, m) for m in SECTIONWORD_RE.finditer(question)))
     found = _strict_best([(len(near & _words(h)), h) for h in headings])
     if found or not texts or not near:
         return found

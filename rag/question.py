@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from .figures import Quantity, extract
 from .followup import resolve_history
-from .lexical import STOPWORDS, fold, tokenize
+from .lexical import STOPWORDS, WORD_RE, fold, tokenize
 
 # --- language -------------------------------------------------------------------------------
 # Function words that are frequent in a language and rare in English questions. Two or more hits
@@ -463,7 +463,7 @@ class Lexicon:
             return f
 
         for text in texts:
-            for m in re.finditer(r"[^\W\d_][\w’'-]*", text):
+            for m in WORD_RE.finditer(text):
                 w = m.group(0)
                 f = fold_word(w).strip("’'-")
                 if not f:
@@ -532,10 +532,10 @@ class Lexicon:
         return word
 
     def correct(self, text: str) -> str:
-        return re.sub(r"[^\W\d_][\w’'-]*", lambda m: self.correct_word(m.group(0)), text)
+        return WORD_RE.sub(lambda m: self.correct_word(m.group(0)), text)
 
     def find(self, question: str) -> tuple[str, ...]:
-        words = [fold(w).strip("’'-") for w in re.findall(r"[^\W\d_][\w’'-]*", question)]
+        words = [fold(w).strip("’'-") for w in WORD_RE.findall(question)]
         out: list[str] = []
         for w in words:
             base = re.sub(r"(?:’s|'s)$", "", w)
@@ -547,7 +547,7 @@ class Lexicon:
         """Plain words of four letters or more that the corpus never uses in any form and that
         are no misspelling of one of its words ("paris", "laptop")."""
         out = []
-        for w in re.findall(r"[^\W\d_][\w’'-]*", question):
+        for w in WORD_RE.findall(question):
             f = re.sub(r"[’'](?:s|d|m|ll|ve|re|t)$", "", fold(w))
             if len(f) < 4 or f in STOPWORDS or f in CHAT_WORDS or not f.isalpha():
                 continue
@@ -560,7 +560,7 @@ class Lexicon:
         ("Korean") and capitalised names ending in a common noun that the corpus never writes
         ("Marshall Plan"). Lower-case words are left alone: a rule for them ("airlift") also
         caught misspellings."""
-        words = re.findall(r"[^\W\d_][\w’'-]*", question)
+        words = WORD_RE.findall(question)
         out = []
         for i, w in enumerate(words):
             f = re.sub(r"[’'](?:s|d|m|ll|ve|re)$", "", fold(w))  # "I'd", "Stalin's"

@@ -404,12 +404,11 @@ def test_a_counting_follow_up_needs_the_carried_subject_in_the_claims_paragraph(
     """ "and how many died there?" after a Gulag question shares only "deaths" with a claim about
     deaths in exile: the count alone does not make the claim about the Gulag."""
     subject = set(tokenize("and how many died there? (Gulag essay)"))
-    exile = Claim(
+    exile = replace(
+        C45,
         id="C05",
         quote="another 3 million to 4 million deaths as a result of lethal conditions at the places of exile",
         paragraph=7,
-        footnotes=(),
-        verdict="contradicted",
         rationale="Records put deaths in exile in the hundreds of thousands.",
         figures=(Figure("deaths", "3 million to 4 million", "3000000"),),
     )
