@@ -20,7 +20,7 @@ from .index import Index
 from .lexical import WORD_RE, fold, tokenize
 from .models import Answer
 from .multilingual import VectorTable
-from .overview import essay_profiles
+from .overview import essay_profiles, topic_claims
 from .policy import AnswerPolicy
 from .premise import query as premise_query
 from .question import CHAT_WORDS, LANG_NAMES, Lexicon, Question
@@ -224,9 +224,19 @@ class Answerer:
             return 0.0
         return max(per_part) - self.policy.unknown_name_penalty * len(qa.unknown_names)
 
-    def _names_a_rare_subject(self, qa: Question) -> bool:
-        """The question names something specific the corpus knows ("Uralvagonzavod", not "American")."""
-        return any(self.idf(t) >= self.policy.subject_name_idf for n in qa.entities for t in tokenize(n))
+    def _names_a_rare_subject(self, qa: Question, besides_the_essay: bool = False) -> bool:
+        """The question names something specific the corpus knows ("Uralvagonzavod", not "American");
+        ``besides_the_essay``: not only the essay itself, its author or outlet ("Poison Partners")."""
+        own: set[str] = set()
+        if besides_the_essay:
+            own = set(tokenize(" ".join(self.corpus.info.name_words))) | set(
+                tokenize(self.context().essay_title)
+            )
+        return any(
+            self.idf(t) >= self.policy.subject_name_idf and t not in own
+            for n in qa.entities
+            for t in tokenize(n)
+        )
 
     def _one_passage_covers(self, qa: Question) -> bool:
         """Some passage uses every content word of the question: "why do the ADL and the SPLC keep
@@ -266,8 +276,13 @@ class Answerer:
         essay's claims ("which claims…", "the Roosevelt section", "the whole thing")."""
         if qa.intent != "right-wrong" or BROAD_RE.search(qa.text):
             return qa
-        if re.search(r"\d", qa.text) or self._names_a_rare_subject(qa):
+        if re.search(r"\d", qa.text):
             return replace(qa, intent="claim")
+        if self._names_a_rare_subject(qa, besides_the_essay=True):
+            # "what does it get wrong about the gulag" surveys the Gulag claims; "its Magnitogorsk
+            # sentence" checks the one
+            topic = topic_claims(qa.text, self.corpus.claims, self.idf)
+            return qa if len(topic) > 1 else replace(qa, intent="claim")
         return qa
 
     def _english(self, qa: Question, retrieval: str) -> Answer:

@@ -105,6 +105,10 @@ def shares_subject(
     )
     if any(sim >= min_sim and shared >= min_idf for min_sim, min_idf in tiers):
         return True
+    # the claim's paragraph names its subject in words the quote does not use ("pots and pans"
+    # before a quote on falling living standards): a close claim anchored there
+    if sim >= policy.claim_subject_sim and shared_idf(paragraph, subject, idf) >= policy.claim_paragraph_idf:
+        return True
     # "and tanks?" after Lend-Lease questions: the question counts what the claim counts, and
     # the claim's paragraph shares a word of the carried subject besides the count itself ("how
     # many died there?" after a Gulag question is not about deaths in exile, whose paragraph
@@ -236,18 +240,37 @@ class Cues:
     figures: tuple[Quantity, ...] = ()
     phrases: tuple[str, ...] = ()
     paraphrase: frozenset[str] = frozenset()
+    only_claim: str = ""  # the one claim whose quote uses a rare name the question uses
 
     @classmethod
-    def of(cls, text: str, said: str = "") -> Cues:
-        return cls(tuple(extract(text)), quoted_phrases(text), paraphrased(said or text))
+    def of(cls, text: str, said: str = "", only_claim: str = "") -> Cues:
+        return cls(tuple(extract(text)), quoted_phrases(text), paraphrased(said or text), only_claim)
 
     def name(self, c: Claim, idf: Callable[[str], float]) -> bool:
-        """The question names this claim by its figure, a quoted phrase or its own words."""
+        """The question names this claim by its figure, a quoted phrase, its own words or a rare
+        name no other claim uses ("the essay's Magnitogorsk sentence")."""
         return (
             (bool(self.figures) and states_figure(c.quote, self.figures))
             or quotes_phrase(c, self.phrases)
             or restates(c, self.paraphrase, idf)
+            or c.id == self.only_claim
         )
+
+
+def only_claim_naming(
+    names: Sequence[str], claims: Sequence[Claim], idf: Callable[[str], float], min_idf: float
+) -> str:
+    """The id of the single claim whose quote uses one of these rare names, or "" when none does
+    or several do (a name shared by many claims says which topic, not which claim)."""
+    found: set[str] = set()
+    for n in names:
+        toks = set(tokenize(n))
+        if not toks or any(idf(t) < min_idf for t in toks):
+            continue
+        ids = {c.id for c in claims if toks <= _claim_tokens(c.quote, "")[0]}
+        if len(ids) == 1:
+            found |= ids
+    return next(iter(found)) if len(found) == 1 else ""
 
 
 def rank_claims(

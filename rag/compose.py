@@ -15,12 +15,12 @@ import numpy as np
 
 from . import overview
 from . import premise as premises
-from .claimmatch import FRAMING, ClaimMatch, Cues, rank_claims
+from .claimmatch import FRAMING, ClaimMatch, Cues, only_claim_naming, rank_claims
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
 from .lexical import tokenize
-from .models import VERDICT_LABELS, Answer, Claim, ClaimCard, FigureComparison, Passage
+from .models import VERDICT_LABELS, VERDICTS, Answer, Claim, ClaimCard, FigureComparison, Passage
 from .policy import AnswerPolicy
 from .question import LANG_NAMES, Question
 from .retrieve import Hit
@@ -180,8 +180,27 @@ def _part_cards(
         multilingual=part.multilingual,
         kinds=_counted(question, part),
         passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
-        cues=Cues.of(part.text, said) if question.english else Cues(),
+        cues=_cues(question, part, ctx, said, gate) if question.english else Cues(),
     )
+
+
+def _cues(question: Question, part: PartEvidence, ctx: Context, said: str, policy: AnswerPolicy) -> Cues:
+    """What the part itself says of the claim it means; a name only it uses, not one carried over
+    from the chat, and never the essay's own name, author or outlet."""
+    only = ""
+    if ESSAY_SENTENCE_RE.search(part.text):
+        own = set(tokenize(part.text))
+        names = [
+            n for n in question.entities if set(tokenize(n)) <= own and not set(tokenize(n)) & ctx.name_tokens
+        ]
+        only = only_claim_naming(names, ctx.claims, ctx.idf, policy.subject_name_idf)
+    return Cues.of(part.text, said, only)
+
+
+# "the essay's Magnitogorsk sentence", "its line about Komsomolsk": one sentence of the essay
+ESSAY_SENTENCE_RE = re.compile(
+    r"(?:essay|article|author|wear|its)(?:'s|’s)?\s+(?:\w+\s+){0,3}?(?:sentence|line|statement|passage)", re.I
+)
 
 
 def _on_topic_essay(
@@ -508,7 +527,8 @@ def compose(
 ) -> Answer:
     policy = policy or AnswerPolicy()
     cards = _cards(question, parts, ctx, policy)
-    counts, claim_list = _overview_claims(question, ctx)
+    inv = _overview_claims(question, ctx)
+    counts, claim_list = inv.counts, inv.claims
     essay_hits = _select_essay(question, parts, cards, ctx, policy, top_k, claim_list[:top_k])
     lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k)
     essay = _essay_passages(question, parts, cards, claim_list[:top_k], essay_hits, ctx, policy)
@@ -539,8 +559,7 @@ def compose(
             ctx.essay_title,
             suggestions=ctx.suggestions,
         )
-    section = _named_section(question, ctx) if claim_list and sum(counts.values()) < len(ctx.claims) else ""
-    direct = _direct(question, shown_cards, essay, literature, premise_text, counts, claim_list, section)
+    direct = _direct(question, shown_cards, essay, literature, premise_text, inv)
     return _answer(question, essay, literature, shown_cards, claim_list, counts, premise_text, direct, ctx)
 
 
@@ -565,15 +584,33 @@ def _cards_compare(question: Question, cards: Sequence[ClaimCard]) -> bool:
     return any(f.kind in kinds for c in cards for f in c.claim.figures)
 
 
-def _overview_claims(question: Question, ctx: Context) -> tuple[dict[str, int], list[Claim]]:
-    """What-is-right-or-wrong questions: the verdict counts and the claims asked for, from the
-    section the question names when it names one."""
+@dataclass(frozen=True)
+class _Inventory:
+    """What a right-or-wrong question is answered with: verdict counts, the claims listed, and
+    the section or topic they were narrowed to."""
+
+    counts: dict[str, int]
+    claims: list[Claim]
+    section: str = ""
+    topic: str = ""
+
+
+def _overview_claims(question: Question, ctx: Context) -> _Inventory:
+    """The verdict counts and the claims asked for, from the section the question names, or the
+    topic it names ("the tank numbers"), else the whole essay."""
     if question.intent != "right-wrong":
-        return {}, []
+        return _Inventory({}, [])
     wanted = overview.wanted_verdicts(question.text)
     section = _named_section(question, ctx)
-    claims = [c for c in ctx.claims if section and c.section == section] or list(ctx.claims)
-    return overview.inventory(claims), overview.select(claims, wanted)
+    claims = [c for c in ctx.claims if section and c.section == section]
+    if claims:
+        return _Inventory(overview.inventory(claims), overview.select(claims, wanted), section=section)
+    topic = overview.topic_claims(question.text, ctx.claims, ctx.idf)
+    if topic:  # every claim on the topic, the verdicts asked about first
+        words = overview.topic_words(question.text, topic)
+        order = list(wanted) + [v for v in VERDICTS if v not in wanted]
+        return _Inventory(overview.inventory(topic), overview.select(topic, order), topic=words)
+    return _Inventory(overview.inventory(ctx.claims), overview.select(ctx.claims, wanted))
 
 
 def _shown(h: Hit, span: tuple[int, int], marker: str, **extra) -> Passage:
@@ -808,14 +845,13 @@ def _direct(
     essay: Sequence[Passage],
     literature: Sequence[Passage],
     premise_text: str,
-    counts: dict[str, int],
-    claim_list: Sequence[Claim],
-    section: str = "",
+    inv: _Inventory,
 ) -> str:
     """One to three sentences that answer the question, each made of verified pieces."""
     out: list[str] = [premise_text.rstrip(".") + "."] if premise_text else []
-    if question.intent == "right-wrong" and counts:
-        out.append(overview.inventory_sentence(counts, overview.wanted_verdicts(question.text), section))
+    if question.intent == "right-wrong" and inv.counts:
+        wanted = overview.wanted_verdicts(question.text)
+        out.append(overview.inventory_sentence(inv.counts, wanted, inv.section, inv.topic))
         if literature:
             out.append(f"In short: {_sentence_quote(literature[0])}")
     elif cards:

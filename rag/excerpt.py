@@ -71,6 +71,8 @@ class SentenceBank:
 
 
 QUESTION_SHARE = 0.8
+# Growing a short excerpt prefers the next sentence unless the previous one scores clearly higher.
+GROW_BIAS = 0.05
 # A sentence that judges the point, which is what a yes/no question is asking for.
 STANCE_RE = re.compile(
     r"\b(?:historians?|scholars?|specialists?|scholarship|mainstream|consensus|agree[sd]?|"
@@ -171,8 +173,18 @@ def widen(
             first, last = min(j, best), max(j, best)
             if _leans_back(text, spans, first) and spans[last][1] - spans[first - 1][0] <= max_chars:
                 first -= 1  # the joined neighbour leans on the sentence before it
-    while spans[last][1] - spans[first][0] < short and last + 1 < len(spans):
-        last += 1  # short sentences ("The reception was mixed.") take the ones that follow
+    while spans[last][1] - spans[first][0] < short:
+        # a short excerpt grows toward its better-scoring neighbour ("The reception was mixed.")
+        after = scores[last + 1] if last + 1 < len(spans) else None
+        before = scores[first - 1] if first > 0 and not _leans_back(text, spans, first) else None
+        if after is None and before is None:
+            break
+        if before is not None and (after is None or before > after + GROW_BIAS):
+            if spans[last][1] - spans[first - 1][0] > max_chars:
+                break
+            first -= 1
+        else:
+            last += 1
     return first, last
 
 

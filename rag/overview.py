@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .lexical import WORD_RE, tokenize
 from .models import VERDICTS, Claim
@@ -39,7 +39,9 @@ def inventory(claims: Iterable[Claim]) -> dict[str, int]:
     return {v: counts.get(v, 0) for v in VERDICTS}
 
 
-def inventory_sentence(counts: dict[str, int], first: Sequence[str] = (), section: str = "") -> str:
+def inventory_sentence(
+    counts: dict[str, int], first: Sequence[str] = (), section: str = "", topic: str = ""
+) -> str:
     """ "Of the essay's 66 reviewed claims, 13 are contradicted by the literature, …": the verdicts
     asked about come first."""
     total = sum(counts.values())
@@ -50,6 +52,8 @@ def inventory_sentence(counts: dict[str, int], first: Sequence[str] = (), sectio
             parts[0].replace(" ", " are ", 1) if counts[order[0]] != 1 else parts[0].replace(" ", " is ", 1)
         )
     listed = ", ".join(parts[:-1]) + (f" and {parts[-1]}" if len(parts) > 1 else parts[0] if parts else "")
+    if topic:
+        return f"Of the essay's {total} reviewed claims that mention “{topic}”, {listed}."
     where = f"reviewed claims in the essay's section “{section}”" if section else "reviewed claims"
     return f"Of the {total} {where}, {listed}." if section else f"Of the essay's {total} {where}, {listed}."
 
@@ -179,6 +183,43 @@ def _strict_best(scored: list[tuple[int, str]]) -> str:
     if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return ""
     return scored[0][1]
+
+
+# Words of a right/wrong question that name no topic of the essay's claims.
+_NOT_A_TOPIC = frozenset(
+    tokenize(
+        "essay article author wear claims claim numbers number figures figure statistics stats facts "
+        "reliable reliability overall whole accurate accuracy true false right wrong correct errors error "
+        "mistakes teach teacher students class lesson option course worksheet unit check checked evidence "
+        "actually really give list which what how many much few some any find label post sharing team "
+        "world war ii poison partners inconvenient history information label post share sharing "
+        "want wants need needs put use using know tell think say says see get make show help ask "
+        "look mean like go going quote cite members member thing things stuff part parts bits "
+        "sentence sentences line lines paragraph passage just so then also"
+    )
+)
+
+
+def topic_claims(
+    question: str, claims: Sequence[Claim], idf: Callable[[str], float], min_idf: float = 1.0
+) -> list[Claim]:
+    """The claims a right/wrong question narrows itself to ("how reliable are the tank numbers in
+    this essay?" → the claims that count tanks): those whose quote or figure kinds use a word of
+    the question that at least two claims use (one claim's "either" is chance, not a topic).
+    [] when it names no topic, or one most claims share."""
+    asked = {t for t in set(tokenize(question)) - _NOT_A_TOPIC if idf(t) >= min_idf}
+    words = {c.id: set(tokenize(f"{c.quote} {' '.join(f.kind for f in c.figures)}")) for c in claims}
+    using = {t: [c for c in claims if t in words[c.id]] for t in asked}
+    kept = {t for t, cs in using.items() if len(cs) >= 2}
+    out = [c for c in claims if kept & words[c.id]]
+    return out if len(out) <= len(claims) // 3 else []
+
+
+def topic_words(question: str, claims: Sequence[Claim]) -> str:
+    """The question's own words for the topic its claims share ("tank"), for the counts line."""
+    toks = set().union(*(set(tokenize(f"{c.quote} {' '.join(f.kind for f in c.figures)}")) for c in claims))
+    words = [w for w in WORD_RE.findall(question) if set(tokenize(w)) & toks - _NOT_A_TOPIC]
+    return " ".join(dict.fromkeys(w.lower() for w in words))
 
 
 def select(claims: Sequence[Claim], verdicts: Sequence[str]) -> list[Claim]:

@@ -47,6 +47,9 @@ class AnswerPolicy:
     claim_subject_sim: float = _p(0.55, "…or with at least one shared word of ``claim_anchor_idf``.")
     claim_anchor_idf: float = _p(1.0, "Summed idf of shared words that anchors a high-similarity claim.")
     claim_shared_sim: float = _p(0.47, "Least dense similarity when the gate passes on shared rare words.")
+    claim_paragraph_idf: float = _p(
+        4.5, "…or with this summed idf of words shared with the claim's whole essay paragraph."
+    )
     claim_strong_idf: float = _p(4.5, "Summed idf of shared words so high that a modest similarity suffices…")
     claim_strong_sim: float = _p(0.38, "…namely this one (a quoted phrase, several rare names).")
     claim_counted_sim: float = _p(
@@ -64,7 +67,9 @@ class AnswerPolicy:
     max_cards: int = _p(3, "Most claim cards on a multi-part or broad question.")
     # excerpts
     excerpt_dense_weight: float = _p(0.8, "Weight of the sentence-to-question cosine against word overlap.")
-    excerpt_short: int = _p(200, "An excerpt shorter than this takes the sentences that follow it.")
+    excerpt_short: int = _p(
+        320, "An excerpt shorter than this grows by a neighbouring sentence (about two sentences)."
+    )
     excerpt_neighbour_share: float = _p(
         0.3, "A neighbouring sentence scoring this share of the best one joins it."
     )

@@ -342,6 +342,8 @@ RIGHT_WRONG_RE = re.compile(
     r"\b(errors?|mistakes?|wrong|false|falsehoods?|inaccura\w*|accurate|accuracy|get right|gets right|got right|"
     r"true in it|is (?:any|anything) (?:of it )?(?:true|right|correct)|fact.?check\w*|lies|lying|debunk\w*|"
     r"distort\w*|misleading|reliable is (?:the|this) essay|how reliable is it|trustworthy|contradicted|"
+    r"how reliable are (?:the|its|his) \w+(?: \w+)? (?:in (?:it|the|this)|of (?:the|this))|"
+    r"(?:is|are) (?:actually |really |in fact )?(?:true|false)|"
     r"needs? context|disputed|unverifiable|verdicts?|safe to (?:use|quote|teach)|"
     r"without (?:having to )?correct\w*)\b",
     re.I,
@@ -382,8 +384,10 @@ PREMISE_CUES = re.compile(
     re.I,
 )
 
+# "…and how they were sentenced" continues the sentence (a wh-word, then its subject): no new part
 SPLIT_RE = re.compile(
-    r"\s*(?:\?\s+|;\s+|,?\s+and\s+(?:also\s+)?(?=(?:who|what|when|where|why|how|which|did|does|do|was|were|is|are)\b)|"
+    r"\s*(?:\?\s+|;\s+|,?\s+and\s+(?:also\s+)?(?=(?:who|what|when|where|why|how|which|did|does|do|was|were|is|are)\b)"
+    r"(?!(?:who|what|when|where|why|how|which)\s+(?:they|he|she|it|we|you|i|this|that|these|those)\b)|"
     r",?\s+also\s+(?=(?:who|what|when|where|why|how|which|did|does|was|were|is|are)\b))",
     re.I,
 )

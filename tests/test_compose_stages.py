@@ -200,8 +200,21 @@ def test_excerpt_uses_sentence_vectors_when_words_do_not_match():
         spans=sentence_spans(text),
         svecs=vecs,
         window=1,
+        short=0,
     )
     assert text[s:e].startswith("Iota")
+
+
+def test_a_short_excerpt_grows_toward_its_better_neighbour():
+    """A short best sentence takes a neighbour, the one that speaks to the question (here the one
+    before it), not blindly the next."""
+    text = (
+        "Soviet tank output reached about 24,000 in 1943. The figure is well attested. "
+        "Britain sent tea and blankets to the Red Cross."
+    )
+    q = WeightedQuery.build("how many soviet tanks were built in 1943 attested", "")
+    s, e, _ = choose(text, q, idf, {"tanks"}, window=1, short=60)
+    assert text[s:e] == "Soviet tank output reached about 24,000 in 1943. The figure is well attested."
 
 
 def test_excerpt_a_digest_question_hands_its_score_to_the_sentence_that_answers_it():
@@ -250,10 +263,10 @@ def test_a_literature_excerpt_is_chosen_by_the_words_its_title_does_not_already_
     q = WeightedQuery.build(
         "mission to moscow film was it propaganda", "mission to moscow film was it propaganda"
     )
-    s, e, _ = choose(text, q, idf, set(), window=1)
+    s, e, _ = choose(text, q, idf, set(), window=1, short=0)
     assert text[s:e].startswith("The film")  # the title's words outweigh the one that matters
     title = set(tokenize(f"{passage.title} {passage.section}"))
-    s, e, _ = choose(text, q.discount(title, POLICY.excerpt_title_weight), idf, set(), window=1)
+    s, e, _ = choose(text, q.discount(title, POLICY.excerpt_title_weight), idf, set(), window=1, short=0)
     assert text[s:e].startswith("Historians treat the picture as wartime propaganda")
 
 
@@ -592,3 +605,76 @@ def test_a_question_that_asks_about_a_figure_is_not_said_to_assume_it():
     assumes = Premise("the US gave 750,000 trucks, right?", figures=tuple(extract("750,000 trucks")))
     assert premise.check(asks, shown).startswith("The question asks about 750,000 trucks")
     assert premise.check(assumes, shown).startswith("The question assumes 750,000 trucks")
+
+
+C40 = Claim(
+    id="C40",
+    quote="Stalin let his people’s standard of living drop extremely low",
+    paragraph=32,
+    footnotes=(),
+    verdict="needs-context",
+    rationale="Shortages and queues are well established; the cause is overstated.",
+)
+P32 = (
+    "Basic necessities such as pots and pans became scarce. People had to wait in long lines. "
+    "Stalin let his people’s standard of living drop extremely low."
+)
+
+
+def test_gate_reads_a_close_claims_paragraph_for_its_subject():
+    """ "queues, no pots and pans" is what the paragraph says around a quote on living standards:
+    a close claim is anchored there, a far one is not, and the paragraph alone never attaches."""
+    subject = set(tokenize("does the essay's picture of everyday life (no pots and pans) hold up"))
+    assert not shares_subject(C40, subject, idf, sim=0.56, policy=POLICY)  # the quote shares nothing
+    assert shares_subject(C40, subject, idf, sim=0.56, policy=POLICY, paragraph=P32)
+    assert not shares_subject(C40, subject, idf, sim=0.40, policy=POLICY, paragraph=P32)
+
+
+def test_topic_claims_narrow_a_right_or_wrong_question():
+    claims = [C27, C45, C07] + [replace(C07, id=f"X{i}", quote=f"filler sentence {i}") for i in range(6)]
+    c44 = replace(C45, id="C44", quote="12,575 British and American trucks were sent")
+    assert [
+        c.id for c in overview.topic_claims("how reliable are the truck numbers in it?", claims + [c44], idf)
+    ] == [
+        "C45",
+        "C44",
+    ]
+    # a word one claim happens to use ("either") is no topic; nor is a framing word
+    assert overview.topic_claims("can't be checked either way, or is it all false?", claims, idf) == []
+    assert overview.topic_words("how reliable are the truck numbers in it?", [C45, c44]) == "truck"
+
+
+def test_only_claim_naming_picks_the_claim_a_rare_name_points_to():
+    from rag.claimmatch import only_claim_naming
+
+    c37 = replace(C07, id="C37", quote="Magnitogorsk was built with a huge plant")
+    claims = [C27, C45, c37]
+    assert only_claim_naming(["magnitogorsk"], claims, idf, 2.0) == "C37"
+    assert only_claim_naming(["britain"], claims, idf, 2.0) == ""  # two claims use it
+
+
+def test_an_indirect_question_after_and_is_not_a_second_part():
+    from rag.question import split_parts
+
+    assert len(split_parts("Does the essay say who was purged and how they were sentenced?")) == 1
+    assert len(split_parts("When did the plan begin and who built Magnitogorsk?")) == 2
+
+
+def test_right_or_wrong_phrasings_people_use():
+    from rag.question import detect_intent
+
+    for q in (
+        "give me a few claims from this essay that students can find are actually true",
+        "What in it is actually false?",
+        "How reliable are the tank numbers in this essay overall?",
+    ):
+        assert detect_intent(q) == "right-wrong", q
+    assert detect_intent("the trucks figure is true?") == "claim"
+
+
+def test_inventory_sentence_names_the_topic():
+    counts = {"consistent": 0, "needs-context": 1, "disputed": 0, "contradicted": 2, "unverifiable": 0}
+    assert overview.inventory_sentence(counts, ("contradicted",), topic="tank") == (
+        "Of the essay's 3 reviewed claims that mention “tank”, 2 are contradicted by the literature "
+        "and 1 partly right but in need of context."
+    )
