@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .claimmatch import FRAMING
+from .claimmatch import FRAMING, PARAGRAPH_RE
 from .compose import Context, PartEvidence, abstain, compose, judgement_sections
 from .corpus import Corpus
 from .index import Index
@@ -311,7 +311,11 @@ class Answerer:
         in scope however short or far its wording, unless it names what the corpus never does."""
         if qa.unknown_names:
             return False
-        meta = asked.intent in {"overview", "right-wrong"} or (qa.intent == "source" and qa.about_essay)
+        meta = (
+            asked.intent in {"overview", "right-wrong"}
+            or (qa.intent == "source" and qa.about_essay)
+            or bool(PARAGRAPH_RE.search(qa.text))  # "is paragraph 39 right?"
+        )
         return meta or (self._names_a_rare_subject(qa) and self._one_passage_covers(qa))
 
     def _abstain(self, qa: Question, ctx: Context, why: str, kind: str) -> Answer:

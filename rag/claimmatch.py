@@ -232,6 +232,9 @@ def _best_distinct(scored: list[ClaimMatch], policy: AnswerPolicy, limit: int) -
     return out
 
 
+PARAGRAPH_RE = re.compile(r"(?:¶\s?|\bparagraph\s+|\bpara\.?\s+)(\d{1,3})\b", re.I)
+
+
 @dataclass(frozen=True)
 class Cues:
     """What the question itself states about the claim it means: a figure ("12,575 tanks"), a
@@ -241,10 +244,12 @@ class Cues:
     phrases: tuple[str, ...] = ()
     paraphrase: frozenset[str] = frozenset()
     only_claim: str = ""  # the one claim whose quote uses a rare name the question uses
+    paragraphs: frozenset[int] = frozenset()  # essay paragraphs the question cites ("in ¶14")
 
     @classmethod
     def of(cls, text: str, said: str = "", only_claim: str = "") -> Cues:
-        return cls(tuple(extract(text)), quoted_phrases(text), paraphrased(said or text), only_claim)
+        paras = frozenset(int(n) for n in PARAGRAPH_RE.findall(text))
+        return cls(tuple(extract(text)), quoted_phrases(text), paraphrased(said or text), only_claim, paras)
 
     def name(self, c: Claim, idf: Callable[[str], float]) -> bool:
         """The question names this claim by its figure, a quoted phrase, its own words or a rare
@@ -254,6 +259,7 @@ class Cues:
             or quotes_phrase(c, self.phrases)
             or restates(c, self.paraphrase, idf)
             or c.id == self.only_claim
+            or c.paragraph in self.paragraphs
         )
 
 

@@ -15,14 +15,14 @@ import numpy as np
 
 from . import overview
 from . import premise as premises
-from .claimmatch import FRAMING, ClaimMatch, Cues, only_claim_naming, rank_claims
+from .claimmatch import FRAMING, PRONOUN_RE, ClaimMatch, Cues, only_claim_naming, rank_claims
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
 from .lexical import tokenize
 from .models import VERDICT_LABELS, VERDICTS, Answer, Claim, ClaimCard, FigureComparison, Passage
 from .policy import AnswerPolicy
-from .question import LANG_NAMES, Question
+from .question import CHECK_RE, LANG_NAMES, Question
 from .retrieve import Hit
 from .sentences import sentence_spans
 
@@ -130,6 +130,17 @@ def asks_definition(text: str) -> bool:
     return bool(DEFINITION_RE.search(text)) and not COUNT_RE.search(text)
 
 
+def _defines(parts: Sequence[str]) -> bool:
+    """Every part asks what something was, or (after the first) goes on about it without checking
+    anything: "who was Albert Kahn and what did he build in Russia?"."""
+    if not parts or not asks_definition(parts[0]):
+        return False
+    return all(
+        asks_definition(p) or (PRONOUN_RE.search(p) and not CHECK_RE.match(p) and not COUNT_RE.search(p))
+        for p in parts[1:]
+    )
+
+
 COUNT_RE = re.compile(r"\b(?:how many|how much|number|count|toll|total|figures?|percent(?:age)?)\b", re.I)
 
 
@@ -146,7 +157,7 @@ def _cards(
 ) -> list[ClaimMatch]:
     if question.intent in {"overview", "right-wrong"}:
         return []
-    defines = all(asks_definition(p.text) for p in parts) and question.premise is None
+    defines = _defines([p.text for p in parts]) and question.premise is None
     if defines and not ESSAY_CLAIM_RE.search(question.text):
         return []  # "who was William Bullitt?", "what was Lend-Lease?": not a check of a claim
     limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" else 1

@@ -25,6 +25,8 @@ PRONOUN_RE = re.compile(
     r"the same|such)\b",
     re.I,
 )
+# pronouns that stand for the earlier subject ("who built it?"), unlike "after that", "then"
+SUBJECT_PRONOUN_RE = re.compile(r"\b(it|its|he|him|his|she|her|they|them|their)\b", re.I)
 FOCUS_RE = re.compile(
     r"\b(how many|how much|which|what|who|whom|when)\s+((?:[\w’'-]+\s+){0,4}?)"
     r"(?=did|do|does|was|were|is|are|has|have|had|will|would|could|can|\?|$)",
@@ -105,7 +107,12 @@ def anchor(history: list[str]) -> str:
 def _swapped_names(q: str, base: str, names: frozenset[str]) -> tuple[set[str], frozenset[str]]:
     """(names an elliptical follow-up brings, the anchor's names it replaces): "and Chelyabinsk?"."""
     own = content_words(q)
-    elliptical = bool(CONNECTIVE_RE.match(q)) and len([w for w in own if w.lower() not in GENERIC]) <= 2
+    # "but who built it, americans?": the pronoun points at the anchor's subject, which stays
+    elliptical = (
+        bool(CONNECTIVE_RE.match(q))
+        and len([w for w in own if w.lower() not in GENERIC]) <= 2
+        and not SUBJECT_PRONOUN_RE.search(q)
+    )
     own_names = ({fold(w) for w in own} & names) if elliptical else set()
     if not own_names:
         return own_names, frozenset()

@@ -333,7 +333,8 @@ def detect_language(text: str) -> str:
 
 # --- intent -----------------------------------------------------------------------------------
 OVERVIEW_RE = re.compile(
-    r"\b(what(?:'s| is)? (?:this|the) (?:essay|article|text|piece)\b.*\babout|gist|summar|overview|"
+    r"\b(what(?:'s| is)? (?:this|the) (?:essay|article|text|piece)(?: is)?"
+    r"(?: (?!says\b|said\b|claims\b|writes\b|argues\b|tells\b)\w+)? about\b|gist|summar|overview|"
     r"main (?:argument|point|claim|thesis)|tl;?dr|in a nutshell|what does (?:the|this) (?:essay|article|author) "
     r"(?:argue|say|claim)\b(?!.*\b(?:about|on)\b)|argument of (?:the|this) essay|explain (?:the|this) essay)",
     re.I,

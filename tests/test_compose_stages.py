@@ -678,3 +678,29 @@ def test_inventory_sentence_names_the_topic():
         "Of the essay's 3 reviewed claims that mention “tank”, 2 are contradicted by the literature "
         "and 1 partly right but in need of context."
     )
+
+
+def test_a_cited_paragraph_names_its_claims():
+    from rag.claimmatch import Cues
+
+    cues = Cues.of("I want to set it against what the essay says about him in ¶14.")
+    assert cues.paragraphs == {14}
+    assert Cues.of("is paragraph 39 right").name(C45, idf) is True
+    assert Cues.of("is paragraph 40 right").name(C45, idf) is False
+
+
+def test_a_definition_that_goes_on_about_its_subject_gets_no_card():
+    from rag.compose import _defines
+
+    assert _defines(["who was albert kahn the architect guy", "what did he build in russia"])
+    assert _defines(["what was lend-lease exactly", "when did the soviets start getting it"])
+    assert not _defines(["who was bullitt", "did he turn against stalin"])  # a check
+    assert not _defines(["who was bullitt", "how many reports did he send"])  # a count
+    assert not _defines(["how many trucks were sent"])
+
+
+def test_what_the_essay_says_about_x_is_no_overview():
+    from rag.question import detect_intent
+
+    assert detect_intent("What is the essay really about?") == "overview"
+    assert detect_intent("I want to set it against what the essay says about him in ¶14.") != "overview"

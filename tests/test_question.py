@@ -166,3 +166,21 @@ def test_a_misspelt_scale_word_keeps_the_figure_a_million():
     )
     q = analyze("molotov 20 milion relocated true??")
     assert q.premise is not None and all(f.kind != "people" or "million" in f.text for f in q.premise.figures)
+
+
+def test_a_follow_up_pronoun_keeps_the_anchor_subject():
+    """ "but who built it, americans?": "it" is Magnitogorsk, and "Americans" does not replace it;
+    "and what happened to Beria after that?" swaps the subject ("that" is not the subject)."""
+    from rag.followup import resolve_history
+
+    names = frozenset({"magnitogorsk", "americans", "american", "beria", "gulag"})
+    text, followup = resolve_history(
+        "but who actually built it, americans?", ["What does the essay say about Magnitogorsk?"], names
+    )
+    assert followup and "Magnitogorsk" in text
+    text, _ = resolve_history(
+        "and what happened to beria himself after that?",
+        ["What happened to the Gulag after Stalin died?"],
+        names,
+    )
+    assert "Gulag" not in text
