@@ -173,8 +173,20 @@ def widen(
             first, last = min(j, best), max(j, best)
             if _leans_back(text, spans, first) and spans[last][1] - spans[first - 1][0] <= max_chars:
                 first -= 1  # the joined neighbour leans on the sentence before it
+    return grow(text, spans, scores, first, last, short, max_chars)
+
+
+def grow(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    scores: Sequence[float],
+    first: int,
+    last: int,
+    short: int,
+    max_chars: int,
+) -> tuple[int, int]:
+    """A short excerpt grows toward its better-scoring neighbour ("The reception was mixed.")."""
     while spans[last][1] - spans[first][0] < short:
-        # a short excerpt grows toward its better-scoring neighbour ("The reception was mixed.")
         after = scores[last + 1] if last + 1 < len(spans) else None
         before = scores[first - 1] if first > 0 and not _leans_back(text, spans, first) else None
         if after is None and before is None:
@@ -184,7 +196,7 @@ def widen(
                 break
             first -= 1
         else:
-            last += 1
+            last += 1  # at most one sentence past ``short``
     return first, last
 
 
@@ -209,15 +221,42 @@ def choose(
     spans = list(spans) if spans is not None else sentence_spans(text)
     if not spans:
         return 0, len(text), 0.0
-    if prefer and prefer in text:
-        s = text.index(prefer)
-        return s, s + len(prefer), 1.0
     cos = svecs @ qvec if qvec is not None and svecs is not None and len(svecs) == len(spans) else None
+    if prefer and prefer in text:
+        return _around(
+            text,
+            spans,
+            prefer,
+            short,
+            max_chars,
+            lambda: sentence_scores(text, spans, q, idf, kinds, cos, figures, dense_weight, stance),
+        )
     scores = sentence_scores(text, spans, q, idf, kinds, cos, figures, dense_weight, stance)
     best = max(range(len(spans)), key=lambda i: scores[i])
     first, last = widen(text, spans, scores, best, window, neighbour_share, max_chars, short)
     s, e = strip_markers(text, (spans[first][0], spans[last][1]))
     return s, e, max(scores[best], 0.0)
+
+
+def _around(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    prefer: str,
+    short: int,
+    max_chars: int,
+    scores: Callable[[], list[float]],
+) -> tuple[int, int, float]:
+    """The excerpt around a claim's own words: the whole sentences that hold them, grown like any
+    short excerpt, so "the 750,000 trucks and jeeps given to the Red Army…" is read in its sentence
+    and beside the one that says what they did."""
+    s = text.index(prefer)
+    e = s + len(prefer)
+    inside = [i for i, (a, b) in enumerate(spans) if a < e and b > s]
+    if not inside or spans[inside[-1]][1] - spans[inside[0]][0] > max_chars:
+        return s, e, 1.0
+    first, last = grow(text, spans, scores(), inside[0], inside[-1], short, max_chars)
+    ws, we = strip_markers(text, (spans[first][0], spans[last][1]))
+    return (ws, we, 1.0) if ws <= s and we >= e else (s, e, 1.0)
 
 
 def first_sentence(text: str, limit: int = 320) -> str:

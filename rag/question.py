@@ -534,7 +534,9 @@ class Lexicon:
         ratio = difflib.SequenceMatcher(None, f, m).ratio()
         if ratio >= 0.88 and (m in self.names or len(f) >= 7):
             return m
-        return word
+        # a short word with one letter dropped ("truks"), when only one corpus word fits
+        dropped = [v for v in pool if len(v) == len(f) + 1 and _drops_one(f, v)]
+        return dropped[0] if len(dropped) == 1 else word
 
     def correct(self, text: str) -> str:
         return WORD_RE.sub(lambda m: self.correct_word(m.group(0)), text)
@@ -629,6 +631,11 @@ CHAT_WORDS = frozenset(
         "explain",
     ]
 )
+
+
+def _drops_one(short: str, long: str) -> bool:
+    """``short`` is ``long`` with one letter left out, not the first ("truks" ← "trucks")."""
+    return any(long[:i] + long[i + 1 :] == short for i in range(1, len(long)))
 
 
 def detect_intent(text: str) -> str:

@@ -704,3 +704,16 @@ def test_what_the_essay_says_about_x_is_no_overview():
 
     assert detect_intent("What is the essay really about?") == "overview"
     assert detect_intent("I want to set it against what the essay says about him in ¶14.") != "overview"
+
+
+def test_a_claims_excerpt_is_its_whole_sentence_and_grows_like_any_other():
+    text = (
+        "However, the 750,000 trucks and jeeps given to the Red Army gave the Soviets transport. "
+        "The Red Army could advance faster than the Germans retreated. Unrelated closing words here."
+    )
+    q = WeightedQuery.build("did the red army advance faster with the trucks", "")
+    prefer = "the 750,000 trucks and jeeps given to the Red Army"
+    s, e, _ = choose(text, q, idf, set(), prefer=prefer, short=120)
+    assert text[s:e].startswith("However, the 750,000 trucks") and "advance faster" in text[s:e]
+    s, e, _ = choose(text, q, idf, set(), prefer=prefer, short=0)
+    assert text[s:e] == text[: text.index(" The Red Army")]  # the whole sentence, no more

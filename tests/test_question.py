@@ -184,3 +184,11 @@ def test_a_follow_up_pronoun_keeps_the_anchor_subject():
         names,
     )
     assert "Gulag" not in text
+
+
+def test_a_short_word_with_one_letter_dropped_is_corrected_only_when_one_word_fits():
+    from rag.question import _drops_one
+
+    assert _drops_one("truks", "trucks")
+    assert not _drops_one("rucks", "trucks")  # never the first letter
+    assert not _drops_one("planes", "plans")
