@@ -428,16 +428,19 @@ def _select_literature(
     ctx: Context,
     policy: AnswerPolicy,
     top_k: int,
+    topic: Sequence[Claim] = (),
 ) -> list[Hit]:
+    """``topic``: the listed claims of a right/wrong question narrowed to a topic ("the tank
+    numbers"), whose digests answer it rather than the essay's own profile."""
     rank = _LiteratureRanking(
-        wanted=frozenset(d for m in cards for d in m.claim.digests),
+        wanted=frozenset(d for c in [m.claim for m in cards] + list(topic) for d in c.digests),
         numbers=tuple(
             f.literature
             for m in cards[:1]
             for f in m.claim.figures
             if any(ch.isdigit() for ch in f.literature)
         ),
-        profiles=_about_the_essay_as_a_whole(question, ctx),
+        profiles=not topic and _about_the_essay_as_a_whole(question, ctx),
         subject=_subject_tokens(question, ctx, policy),
     )
     per_part = []
@@ -541,7 +544,8 @@ def compose(
     inv = _overview_claims(question, ctx)
     counts, claim_list = inv.counts, inv.claims
     essay_hits = _select_essay(question, parts, cards, ctx, policy, top_k, claim_list[:top_k])
-    lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k)
+    topic = claim_list[:top_k] if inv.topic else []
+    lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k, topic)
     essay = _essay_passages(question, parts, cards, claim_list[:top_k], essay_hits, ctx, policy)
     lit_figures = [f.literature for m in cards[:1] for f in m.claim.figures]
     literature = [

@@ -200,6 +200,31 @@ _NOT_A_TOPIC = frozenset(
 )
 
 
+TOPIC_SLOT_RES = (
+    # "about the gulag", "on lend-lease", "regarding the famine"
+    re.compile(
+        r"\b(?:about|on|regarding|concerning)\s+(?:the\s+|its\s+|his\s+)?([\w’'-]+(?:\s+[\w’'-]+)?)", re.I
+    ),
+    # "the tank numbers", "its gulag figures", "the lend-lease stuff"
+    re.compile(
+        r"\b([\w’'-]+)\s+(?:numbers|figures|claims|statistics|stats|stuff|bits|facts|data|counts|estimates|dates)\b",
+        re.I,
+    ),
+    # "why it misdates the second and third Five-Year Plans", "does it exaggerate the famine"
+    re.compile(
+        r"\b(?:misdat|misquot|exaggerat|overstat|inflat|understat|misrepresent|distort)\w*\s+"
+        r"(?:the\s+|its\s+|his\s+)?((?:[\w’'-]+\s+){0,3}[\w’'-]+)",
+        re.I,
+    ),
+)
+
+
+def topic_slots(question: str) -> list[str]:
+    """The words where a right/wrong question names its topic ("about the gulag", "the tank
+    numbers"); chat around them ("I'm building a worksheet") is never a topic."""
+    return [m.group(1) for rx in TOPIC_SLOT_RES for m in rx.finditer(question)]
+
+
 def topic_claims(
     question: str, claims: Sequence[Claim], idf: Callable[[str], float], min_idf: float = 1.0
 ) -> list[Claim]:
@@ -207,7 +232,7 @@ def topic_claims(
     this essay?" → the claims that count tanks): those whose quote or figure kinds use a word of
     the question that at least two claims use (one claim's "either" is chance, not a topic).
     [] when it names no topic, or one most claims share."""
-    asked = {t for t in set(tokenize(question)) - _NOT_A_TOPIC if idf(t) >= min_idf}
+    asked = {t for t in set(tokenize(" ".join(topic_slots(question)))) - _NOT_A_TOPIC if idf(t) >= min_idf}
     words = {c.id: set(tokenize(f"{c.quote} {' '.join(f.kind for f in c.figures)}")) for c in claims}
     using = {t: [c for c in claims if t in words[c.id]] for t in asked}
     kept = {t for t, cs in using.items() if len(cs) >= 2}

@@ -350,7 +350,7 @@ RIGHT_WRONG_RE = re.compile(
     re.I,
 )
 SOURCE_RE = re.compile(
-    r"\b(who (?:is|was|are|were|wrote|published|writes|runs)|who's|whos|what (?:is|are|was) (?:inconvenient history|codoh)|"
+    r"\b(who (?:is|was|are|were)(?!\s+(?-i:[a-z]+ed)\b)|who (?:wrote|published|writes|runs)|who's|whos|what (?:is|are|was) (?:inconvenient history|codoh)|"
     r"reliable|reliability|credible|credibility|trust(?:worthy)?|reputable|publisher|published|outlet|journal|"
     r"author|biograph\w*|background of|denial|denier|deny|antisemit\w*|anti-semit\w*|propaganda|misinformation|"
     r"disinformation|extremis\w*|revisionis\w*|hate (?:group|site)|cite|quote (?:it|this|the)|teach|classroom|"

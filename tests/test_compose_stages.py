@@ -717,3 +717,12 @@ def test_a_claims_excerpt_is_its_whole_sentence_and_grows_like_any_other():
     assert text[s:e].startswith("However, the 750,000 trucks") and "advance faster" in text[s:e]
     s, e, _ = choose(text, q, idf, set(), prefer=prefer, short=0)
     assert text[s:e] == text[: text.index(" The Red Army")]  # the whole sentence, no more
+
+
+def test_topic_slots_are_where_a_question_names_its_topic():
+    assert overview.topic_slots("How reliable are the tank numbers in this essay?") == ["tank"]
+    assert overview.topic_slots("what does it get wrong about the gulag") == ["gulag"]
+    assert overview.topic_slots("why the essay misdates the Five-Year Plans")[-1] == "Five-Year Plans"
+    assert (
+        overview.topic_claims("I'm building a worksheet: which claims are actually true?", [C45], idf) == []
+    )
