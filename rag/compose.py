@@ -210,7 +210,8 @@ def _cues(question: Question, part: PartEvidence, ctx: Context, said: str, polic
 
 # "the essay's Magnitogorsk sentence", "its line about Komsomolsk": one sentence of the essay
 ESSAY_SENTENCE_RE = re.compile(
-    r"(?:essay|article|author|wear|its)(?:'s|’s)?\s+(?:\w+\s+){0,3}?(?:sentence|line|statement|passage)", re.I
+    r"\b(?:essay|article|author|wear|its)(?:'s|’s)?\s+(?:\w+\s+){0,3}?(?:sentence|line|statement|passage)\b",
+    re.I,
 )
 
 

@@ -19,7 +19,7 @@ def _p(default: Any, doc: str) -> Any:
 @dataclass(frozen=True)
 class AnswerPolicy:
     # which passages are shown
-    essay_min_dense: float = _p(0.50, "An essay paragraph is on topic at this cosine or above.")
+    essay_min_dense: float = _p(0.47, "An essay paragraph is on topic at this cosine or above.")
     essay_weak_dense: float = _p(0.20, "…or at this cosine when it also shares most of the question's words.")
     essay_min_overlap: float = _p(0.50, "Share of the question's idf-weighted words for the weak case.")
     essay_relative: float = _p(
