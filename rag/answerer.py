@@ -220,18 +220,23 @@ class Answerer:
     def _relevance(self, qa: Question, per_part: Sequence[float]) -> float:
         """The best part's relevance, less a penalty per name the corpus never mentions; none at
         all when those are what the question is about ("How many Americans died in Vietnam?")."""
-        if qa.unknown_names and not self._names_a_rare_subject(qa):
+        if qa.unknown_names and not self._names_a_rare_subject(qa, besides_unknown=True):
             return 0.0
         return max(per_part) - self.policy.unknown_name_penalty * len(qa.unknown_names)
 
-    def _names_a_rare_subject(self, qa: Question, besides_the_essay: bool = False) -> bool:
+    def _names_a_rare_subject(
+        self, qa: Question, besides_the_essay: bool = False, besides_unknown: bool = False
+    ) -> bool:
         """The question names something specific the corpus knows ("Uralvagonzavod", not "American");
-        ``besides_the_essay``: not only the essay itself, its author or outlet ("Poison Partners")."""
+        ``besides_the_essay``: not only the essay itself, its author or outlet ("Poison Partners");
+        ``besides_unknown``: not only as part of a name the corpus never uses ("the Berlin airlift")."""
         own: set[str] = set()
         if besides_the_essay:
             own = set(tokenize(" ".join(self.corpus.info.name_words))) | set(
                 tokenize(self.context().essay_title)
             )
+        if besides_unknown:
+            own |= set(tokenize(" ".join(qa.unknown_names)))
         return any(
             self.idf(t) >= self.policy.subject_name_idf and t not in own
             for n in qa.entities

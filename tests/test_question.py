@@ -192,3 +192,10 @@ def test_a_short_word_with_one_letter_dropped_is_corrected_only_when_one_word_fi
     assert _drops_one("truks", "trucks")
     assert not _drops_one("rucks", "trucks")  # never the first letter
     assert not _drops_one("planes", "plans")
+
+
+def test_the_named_thing_whose_head_noun_the_corpus_never_uses_is_unknown():
+    """ "the Berlin airlift": Berlin is known, an airlift never is."""
+    lx = Lexicon.build(["Berlin was bombed.", "The blockade of Berlin. Trucks and tanks were sent."])
+    assert "Berlin airlift" in lx.unknown("How many tons did the Berlin airlift deliver?")
+    assert lx.unknown("How many trucks were sent to Berlin?") == ()
