@@ -33,6 +33,14 @@ VERDICT_OPENERS = {
     "contradicted": "The literature contradicts the essay here",
     "unverifiable": "This cannot be verified",
 }
+# a second card with the first one's verdict: "The essay also says …, which … too"
+ALSO = {
+    "consistent": "which is also right",
+    "needs-context": "which also needs context",
+    "disputed": "which is also disputed",
+    "contradicted": "which the literature also contradicts",
+    "unverifiable": "which also cannot be verified",
+}
 ESSAY_TITLE_FALLBACK = "the essay"
 GENERIC_TOKENS = frozenset(tokenize(" ".join(GENERIC)))
 ESSAY_NAME_TOKENS = frozenset(tokenize("essay article author"))  # + the corpus's own name words
@@ -885,7 +893,10 @@ def _card_sentences(cards: Sequence[ClaimCard], literature: Sequence[Passage], r
     out = [
         f"{VERDICT_OPENERS[card.claim.verdict]}: the essay says “{card.claim.quote}” [{card.marker}]. "
         f"{first_sentence(card.claim.rationale)}"
-        for card in cards[: 2 if len(cards) > 1 else 1]
+        if i == 0 or card.claim.verdict != cards[0].claim.verdict
+        else f"The essay also says “{card.claim.quote}” [{card.marker}], {ALSO[card.claim.verdict]}. "
+        f"{first_sentence(card.claim.rationale)}"
+        for i, card in enumerate(cards[: 2 if len(cards) > 1 else 1])
     ]
     single = len(cards) == 1
     if len(out) < room and literature and single and not _repeats(cards[0].claim.rationale, literature[0]):

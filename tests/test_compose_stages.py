@@ -726,3 +726,18 @@ def test_topic_slots_are_where_a_question_names_its_topic():
     assert (
         overview.topic_claims("I'm building a worksheet: which claims are actually true?", [C45], idf) == []
     )
+
+
+def test_a_second_card_with_the_same_verdict_reads_as_a_continuation():
+    from rag.compose import _card_sentences
+    from rag.models import ClaimCard
+
+    c16 = replace(
+        C27, id="C16b", quote="the Roosevelt Administration always fully supported the Soviet Union"
+    )
+    out = _card_sentences([ClaimCard(C27, "E1"), ClaimCard(c16, "E2")], [], room=3)
+    assert out[0].startswith("The literature contradicts the essay here: the essay says “Hitler")
+    assert (
+        out[1].startswith("The essay also says “the Roosevelt Administration")
+        and "also contradicts" in out[1]
+    )
