@@ -20,7 +20,7 @@ from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sente
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
 from .lexical import tokenize
-from .models import VERDICT_LABELS, VERDICTS, Answer, Claim, ClaimCard, FigureComparison, Passage
+from .models import VERDICT_LABELS, Answer, Claim, ClaimCard, FigureComparison, Passage
 from .policy import AnswerPolicy
 from .question import CHECK_RE, LANG_NAMES, Question
 from .retrieve import Hit
@@ -632,8 +632,9 @@ def _overview_claims(question: Question, ctx: Context) -> _Inventory:
     topic = overview.topic_claims(question.text, ctx.claims, ctx.idf)
     if topic:  # every claim on the topic, the verdicts asked about first
         words = overview.topic_words(question.text, topic)
-        order = list(wanted) + [v for v in VERDICTS if v not in wanted]
-        return _Inventory(overview.inventory(topic), overview.select(topic, order), topic=words)
+        order = list(wanted) + [v for v in overview.TOPIC_ORDER if v not in wanted]
+        listed = overview.select(topic, order, per_paragraph=False)
+        return _Inventory(overview.inventory(topic), listed, topic=words)
     return _Inventory(overview.inventory(ctx.claims), overview.select(ctx.claims, wanted))
 
 

@@ -247,16 +247,24 @@ def topic_words(question: str, claims: Sequence[Claim]) -> str:
     return " ".join(dict.fromkeys(w.lower() for w in words))
 
 
-def select(claims: Sequence[Claim], verdicts: Sequence[str]) -> list[Claim]:
-    """Claims with the wanted verdicts, in verdict order then essay order; one per paragraph."""
+def select(claims: Sequence[Claim], verdicts: Sequence[str], per_paragraph: bool = True) -> list[Claim]:
+    """Claims with the wanted verdicts, in verdict order then essay order; one per paragraph, or
+    (``per_paragraph=False``, a topic's few claims) every claim but one quoting another's words."""
     out: list[Claim] = []
     seen: set[int] = set()
     for v in verdicts:
         for c in sorted((c for c in claims if c.verdict == v), key=lambda c: (c.paragraph, c.id)):
-            if c.paragraph not in seen:
-                out.append(c)
-                seen.add(c.paragraph)
+            if per_paragraph and c.paragraph in seen:
+                continue
+            if any(o.paragraph == c.paragraph and (o.quote in c.quote or c.quote in o.quote) for o in out):
+                continue
+            out.append(c)
+            seen.add(c.paragraph)
     return out
+
+
+# A topic's claims, errors first, when the question names no verdict ("how reliable are …?").
+TOPIC_ORDER = ("contradicted", "disputed", "unverifiable", "needs-context", "consistent")
 
 
 def essay_profiles(documents: Sequence, essay_keys: Iterable[str]) -> set[str]:

@@ -741,3 +741,13 @@ def test_a_second_card_with_the_same_verdict_reads_as_a_continuation():
         out[1].startswith("The essay also says “the Roosevelt Administration")
         and "also contradicts" in out[1]
     )
+
+
+def test_a_topic_lists_every_claim_errors_first_but_not_one_quoting_another():
+    c33 = replace(
+        C45, id="C33", quote="Uralvagonzavod began the mass production of tanks", verdict="needs-context"
+    )
+    c34 = replace(C45, id="C34", quote="Uralvagonzavod produced 35,000 T-34 tanks", paragraph=39)
+    c34b = replace(c34, id="C34b", quote="produced 35,000 T-34 tanks")
+    listed = overview.select([c33, c34, c34b], overview.TOPIC_ORDER, per_paragraph=False)
+    assert [c.id for c in listed] == ["C34", "C33"]  # two claims of ¶39, C34b's words inside C34's
