@@ -86,15 +86,21 @@ def shares_subject(
     kinds: Set[str] = frozenset(),
     sentence: str = "",
     paragraph: str = "",
+    asserted: Set[str] = frozenset(),
 ) -> bool:
     """The gate: a strong dense similarity, or rare words in common with the claim's quote or
     figure kinds together with a fair similarity. A question that asks for a quantity of one
     kind (deaths) never gets a claim whose figures are all of another kind (people passing
     through the camps)."""
     specific = {k for k in kinds if k not in {"*", "year"}}
-    counted = specific & {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
+    own_kinds = {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
+    counted = specific & own_kinds
     if specific and not counted:
         return False  # a counting question gets a claim that counts the same thing, or none
+    if asserted == {"deaths"} and "deaths" not in own_kinds:
+        return (
+            False  # "since the Gulag killed 20 million": a death toll is checked by a claim counting deaths
+        )
     # the quote's whole sentence: "…he was openly hostile" is about the Bullitt the sentence names
     shared = shared_idf(f"{sentence or c.quote} {' '.join(f.kind for f in c.figures)}", subject, idf)
     tiers = (
@@ -292,6 +298,7 @@ def rank_claims(
     kinds: Set[str] = frozenset(),
     passages: Sequence[Passage] = (),
     cues: Cues = Cues(),
+    asserted: Set[str] = frozenset(),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
 
@@ -320,7 +327,15 @@ def rank_claims(
         if named:
             scored.append(ClaimMatch(c, score + policy.claim_figure_boost, hit))
         elif score >= policy.claim_min_score and shares_subject(
-            c, subject, idf, sim, policy, kinds, quote_sentence(hit.passage.text, c.quote), hit.passage.text
+            c,
+            subject,
+            idf,
+            sim,
+            policy,
+            kinds,
+            quote_sentence(hit.passage.text, c.quote),
+            hit.passage.text,
+            asserted,
         ):
             scored.append(ClaimMatch(c, score, hit))
     return _best_distinct(scored, policy, limit)

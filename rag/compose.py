@@ -198,9 +198,16 @@ def _part_cards(
         limit=limit,
         multilingual=part.multilingual,
         kinds=_counted(question, part),
+        asserted=_asserted_kinds(question),
         passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
         cues=_cues(question, part, ctx, said, gate) if question.english else Cues(),
     )
+
+
+def _asserted_kinds(question: Question) -> frozenset[str]:
+    """What the figures a question asserts count ("killed 20 million" → deaths)."""
+    figures = question.premise.figures if question.premise else ()
+    return frozenset(WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in figures if f.kind != "year")
 
 
 def _cues(question: Question, part: PartEvidence, ctx: Context, said: str, policy: AnswerPolicy) -> Cues:

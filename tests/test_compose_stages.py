@@ -751,3 +751,14 @@ def test_a_topic_lists_every_claim_errors_first_but_not_one_quoting_another():
     c34b = replace(c34, id="C34b", quote="produced 35,000 T-34 tanks")
     listed = overview.select([c33, c34, c34b], overview.TOPIC_ORDER, per_paragraph=False)
     assert [c.id for c in listed] == ["C34", "C33"]  # two claims of ¶39, C34b's words inside C34's
+
+
+def test_an_asserted_death_toll_is_not_checked_by_a_head_count_claim():
+    """ "Since the Gulag killed 20 million…" (the issue's example): the 18-million-passed-through
+    claim counts people, not deaths, so it gets no card; a claim counting deaths still can."""
+    subject = set(tokenize("Since the Gulag killed 20 million people, the essay is too soft"))
+    c07 = replace(C07, quote="18 million people passed through the Gulag camps")
+    assert shares_subject(c07, subject | {"gulag"}, idf, sim=0.7, policy=POLICY)
+    assert not shares_subject(c07, subject | {"gulag"}, idf, sim=0.7, policy=POLICY, asserted={"deaths"})
+    deaths = replace(c07, figures=(Figure("deaths", "1.6 million", "1.6 million"),))
+    assert shares_subject(deaths, subject | {"gulag"}, idf, sim=0.7, policy=POLICY, asserted={"deaths"})
