@@ -232,9 +232,8 @@ class Answerer:
         ``besides_unknown``: not only as part of a name the corpus never uses ("the Berlin airlift")."""
         own: set[str] = set()
         if besides_the_essay:
-            own = set(tokenize(" ".join(self.corpus.info.name_words))) | set(
-                tokenize(self.context().essay_title)
-            )
+            ctx = self.context()
+            own = set(ctx.name_tokens) | set(tokenize(ctx.essay_title))
         if besides_unknown:
             own |= set(tokenize(" ".join(qa.unknown_names)))
         return any(
