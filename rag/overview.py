@@ -17,7 +17,7 @@ from .models import VERDICTS, Claim
 
 WRONG_RE = re.compile(
     r"\b(errors?|mistakes?|wrong|false\w*|inaccura\w*|lies|lying|debunk\w*|distort\w*|"
-    r"misleading|problems?|flaws?|incorrect)\b",
+    r"mislead\w*|problems?|flaws?|incorrect)\b",
     re.I,
 )
 NOT_WRONG_RE = re.compile(
