@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .claimmatch import FRAMING, PARAGRAPH_RE
-from .compose import Context, PartEvidence, abstain, compose, judgement_sections
+from .compose import Context, PartEvidence, abstain, compose, correction_passages, judgement_sections
 from .corpus import Corpus
 from .index import Index
 from .lexical import WORD_RE, fold, tokenize
@@ -175,6 +175,7 @@ class Answerer:
             suggestions=corpus.info.suggestions,
             name_tokens=frozenset(t for w in corpus.info.name_words for t in tokenize(w)),
             judgements=judgement_sections(passages),
+            corrections=correction_passages(corpus.claims, passages, self._idf_function()),
         )
 
     # -- answering --------------------------------------------------------------

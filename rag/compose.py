@@ -80,6 +80,29 @@ class Context:
     name_tokens: frozenset[str] = frozenset()  # tokens that name the essay, its author or outlet
     judgements: Mapping[str, Sequence[Passage]] = field(default_factory=dict)  # source -> its
     # sections that give the historians' judgement ("Specialists' rejection of Icebreaker")
+    corrections: Mapping[str, Passage] = field(default_factory=dict)  # claim id -> the passage
+    # of its digests that states what its rationale says (a section's errors are shown by these)
+
+
+def correction_passages(claims: Sequence[Claim], passages: Sequence[Passage], idf) -> dict[str, Passage]:
+    """Per claim, the passage of its own digests sharing the most (idf-weighted) words with its
+    quote and rationale: where the literature makes the correction the verdict rests on."""
+    by_source: dict[str, list[Passage]] = {}
+    for p in passages:
+        if p.side == "literature":
+            by_source.setdefault(p.source, []).append(p)
+    out: dict[str, Passage] = {}
+    for c in claims:
+        want = set(tokenize(f"{c.quote} {c.rationale}"))
+        best, best_score = None, 0.0
+        for d in c.digests:
+            for p in by_source.get(d, ()):
+                score = sum(idf(t) for t in want & set(tokenize(p.text)))
+                if score > best_score:
+                    best, best_score = p, score
+        if best is not None:
+            out[c.id] = best
+    return out
 
 
 def abstain(
@@ -388,6 +411,7 @@ class _LiteratureRanking:
     numbers: tuple[str, ...]  # the reviewed claim's literature figures
     profiles: bool  # a broad question about the essay itself: its own profile leads
     subject: frozenset[str]  # rare names the question asks about
+    corrections: frozenset[str] = frozenset()  # passage ids that correct the listed claims
 
     def score(self, h: Hit, question: Question, ctx: Context, policy: AnswerPolicy) -> float:
         s = h.score + (policy.literature_claim_boost if h.passage.source in self.wanted else 0.0)
@@ -458,7 +482,11 @@ def _select_literature(
         ),
         profiles=not topic and _about_the_essay_as_a_whole(question, ctx),
         subject=_subject_tokens(question, ctx, policy),
+        corrections=frozenset(ctx.corrections[c.id].id for c in topic if c.id in ctx.corrections),
     )
+    # a section's or topic's listed claims are answered by their corrections, which need not
+    # share a word with "what in that chapter would mislead them most?"
+    extra = list(dict.fromkeys(ctx.corrections[c.id] for c in topic if c.id in ctx.corrections))
     per_part = []
     for part in parts:
         q = WeightedQuery.build(part.text, part.resolved, policy.context_weight)
@@ -469,6 +497,8 @@ def _select_literature(
         if rank.profiles:  # broad questions rarely share words with the profile that answers them
             have = {h.passage.id for h in hits}
             hits += [Hit(p, 0.0, best, 0.0) for p in ctx.profile_passages if p.id not in have]
+        have = {h.passage.id for h in hits}
+        hits += [Hit(p, 0.0, best, 0.0) for p in extra if p.id not in have]
         hits.sort(key=lambda h: -rank.score(h, question, ctx, policy))
         per_part.append([h for h in hits if _keep_literature(h, q, best, part, rank, ctx, policy)])
     return _interleave(per_part)[:top_k]
@@ -488,6 +518,7 @@ def _keep_literature(
     return (
         _on_topic_lit(h, q, best, ctx.idf, policy, part.multilingual)
         or (rank.profiles and h.passage.source in ctx.essay_profiles)
+        or h.passage.id in rank.corrections
         or (_heads_name(h, rank.subject) and h.dense >= policy.literature_min_dense)
     )
 
@@ -510,7 +541,12 @@ def _excerpt(
         policy.context_weight,
     )
     if p.side == "literature":
-        q = q.discount(set(tokenize(f"{p.title} {p.section}")), policy.excerpt_title_weight)
+        # the passage's title words, and the words that frame a question ("is the essay itself
+        # antisemitic?"), cannot choose among a literature passage's sentences
+        titled = set(tokenize(f"{p.title} {p.section}"))
+        if set(q.weights) - titled - FRAMING:
+            titled |= FRAMING  # unless framing is all the question has ("what does it get right?")
+        q = q.discount(titled, policy.excerpt_title_weight)
     spans, svecs = ctx.sentences.get(p.id, p.text) if ctx.sentences is not None else (None, None)
     broad = question.intent == "overview" and p.kind == "profile"  # a gist reads as two or three sentences
     s, e, _ = choose(
@@ -560,7 +596,7 @@ def compose(
     inv = _overview_claims(question, ctx)
     counts, claim_list = inv.counts, inv.claims
     essay_hits = _select_essay(question, parts, cards, ctx, policy, top_k, claim_list[:top_k])
-    topic = claim_list[:top_k] if inv.topic else []
+    topic = claim_list[:top_k] if inv.topic or inv.section else []
     lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k, topic)
     essay = _essay_passages(question, parts, cards, claim_list[:top_k], essay_hits, ctx, policy)
     lit_figures = [f.literature for m in cards[:1] for f in m.claim.figures]
@@ -811,6 +847,10 @@ def _shown_tokens(passages: Sequence[Passage], numeric: bool) -> set[str]:
     return shown
 
 
+# Short names people type for what the passages spell out ("FDR's hostility" is Roosevelt's).
+ALIASES = {"fdr": "roosevelt", "ussr": "soviet"}
+
+
 def _uncovered_name(question: Question, essay: Sequence[Passage], literature: Sequence[Passage]) -> str:
     """A name the follow-up brings that no shown passage mentions ("and to China?" after a
     question on trucks for the Red Army): the answer would be about the earlier subject."""
@@ -830,7 +870,7 @@ def _uncovered_name(question: Question, essay: Sequence[Passage], literature: Se
     if not names:
         return ""
     shown = _shown_tokens([*essay, *literature], numeric=False)
-    if names & shown:
+    if names & shown or any(ALIASES.get(n, "") in shown for n in names):
         return ""
     words = [w for w in re.findall(r"[\w’'-]+", question.text) if set(tokenize(w)) & names]
     return "“" + " ".join(dict.fromkeys(words)) + "”"
