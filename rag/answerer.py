@@ -14,7 +14,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .claimmatch import FRAMING, PARAGRAPH_RE
-from .compose import Context, PartEvidence, abstain, compose, correction_passages, judgement_sections
+from .compose import (
+    Context,
+    PartEvidence,
+    abstain,
+    compose,
+    correction_passages,
+    judgement_sections,
+)
 from .corpus import Corpus
 from .index import Index
 from .lexical import WORD_RE, fold, tokenize
@@ -162,6 +169,7 @@ class Answerer:
             (p for p in passages if p.source == self.main_essay_id), key=lambda p: p.paragraphs[:1] or (0,)
         )
         profiles = frozenset(essay_profiles(corpus.documents, keys))
+        corrections = correction_passages(corpus.claims, passages, self._idf_function())
         return Context(
             claims=corpus.claims,
             idf=self._idf_function(),
@@ -175,7 +183,7 @@ class Answerer:
             suggestions=corpus.info.suggestions,
             name_tokens=frozenset(t for w in corpus.info.name_words for t in tokenize(w)),
             judgements=judgement_sections(passages),
-            corrections=correction_passages(corpus.claims, passages, self._idf_function()),
+            corrections=corrections,
         )
 
     # -- answering --------------------------------------------------------------

@@ -299,14 +299,16 @@ def rank_claims(
     passages: Sequence[Passage] = (),
     cues: Cues = Cues(),
     asserted: Set[str] = frozenset(),
+    near_digests: Set[str] = frozenset(),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
 
     A claim in one of the top essay paragraphs is weighted by that paragraph's rank; one whose
     paragraph retrieval missed can still match on its own (``passages`` are the essay's
     passages), at the lowest rank weight. A claim the question names (``cues``) needs no gate.
-    For a question not in English the words cannot be compared, so the multilingual similarity
-    of question and claim decides alone."""
+    For a question not in English the words cannot be compared: the multilingual similarity of
+    question and claim decides, for claims whose digests were among the literature found
+    (``near_digests``)."""
     scored: list[ClaimMatch] = []
     ranked = list(essay_hits[: len(RANK_WEIGHTS)])
     floor = gate_floor(policy)
@@ -338,4 +340,11 @@ def rank_claims(
             asserted,
         ):
             scored.append(ClaimMatch(c, score, hit))
+    if multilingual and near_digests:
+        # the words cannot be compared, so the literature found for the question stands in for
+        # them: the closest claim is checked only when one of its digests is among what was found
+        # (a Spanish question on the Hunger Plan is not about the essay's terror figures), and
+        # never the next closest, which would swap one wrong card for another
+        scored = sorted(scored, key=lambda m: -m.score)[:1]
+        scored = [m for m in scored if set(m.claim.digests) & near_digests]
     return _best_distinct(scored, policy, limit)

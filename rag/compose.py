@@ -224,6 +224,9 @@ def _part_cards(
         asserted=_asserted_kinds(question),
         passages=[p for p in ctx.essay_passages if p.source == ctx.reviewed_essay],
         cues=_cues(question, part, ctx, said, gate) if question.english else Cues(),
+        near_digests=frozenset(h.passage.source for h in part.lit_hits[: gate.multilingual_digest_hits])
+        if part.multilingual
+        else frozenset(),
     )
 
 

@@ -64,6 +64,10 @@ class AnswerPolicy:
         "Other languages: least multilingual similarity of question and claim "
         "(the better of its quote alone and quote with rationale).",
     )
+    multilingual_digest_hits: int = _p(
+        8,
+        "Other languages: a claim is checked only when one of its digests is among this many literature hits.",
+    )
     max_cards: int = _p(3, "Most claim cards on a multi-part or broad question.")
     # excerpts
     excerpt_dense_weight: float = _p(0.8, "Weight of the sentence-to-question cosine against word overlap.")

@@ -762,3 +762,42 @@ def test_an_asserted_death_toll_is_not_checked_by_a_head_count_claim():
     assert not shares_subject(c07, subject | {"gulag"}, idf, sim=0.7, policy=POLICY, asserted={"deaths"})
     deaths = replace(c07, figures=(Figure("deaths", "1.6 million", "1.6 million"),))
     assert shares_subject(deaths, subject | {"gulag"}, idf, sim=0.7, policy=POLICY, asserted={"deaths"})
+
+
+def test_another_language_checks_the_closest_claim_only_when_its_digest_was_found():
+    """A Spanish question on the Hunger Plan is close to the essay's terror sentence in the
+    multilingual space; without the terror digest among the literature found it gets no card,
+    and the next-closest claim does not take its place."""
+    c27 = replace(C27, digests=("germany-and-the-us",))
+    c45 = replace(C45, digests=("lend-lease-volumes",))
+    q = WeightedQuery.build("", "")
+    sims = {"C27": 0.45, "C45": 0.40}
+
+    def ranked(near: frozenset[str]) -> list[str]:
+        out = rank_claims(
+            q,
+            set(),
+            hits(E_HITLER, E_TRUCKS),
+            [c27, c45],
+            idf,
+            sims,
+            POLICY,
+            multilingual=True,
+            near_digests=near,
+        )
+        return [m.claim.id for m in out]
+
+    assert ranked(frozenset({"germany-and-the-us"})) == ["C27"]
+    assert ranked(frozenset({"lend-lease-volumes", "hunger-plan"})) == []  # not C45 instead
+    assert ranked(frozenset()) == ["C27"]  # no literature to go by: the similarity decides
+
+
+def test_a_claims_correction_is_the_passage_of_its_digests_that_states_its_rationale():
+    from rag.compose import correction_passages
+
+    c45 = replace(C45, digests=("lend-lease-volumes",))
+    right = lit("l1", "U.S. records show 427,284 trucks delivered.", source="lend-lease-volumes")
+    other = lit("l2", "Jeeps were popular with the Red Army.", source="lend-lease-volumes")
+    elsewhere = lit("l3", "U.S. records show 427,284 trucks.", source="another-digest")
+    out = correction_passages([c45, C27], [other, right, elsewhere, E_TRUCKS], idf)
+    assert out == {"C45": right}  # C27 names no digest, the other digest's passage is not its own

@@ -199,3 +199,20 @@ def test_the_named_thing_whose_head_noun_the_corpus_never_uses_is_unknown():
     lx = Lexicon.build(["Berlin was bombed.", "The blockade of Berlin. Trucks and tanks were sent."])
     assert "Berlin airlift" in lx.unknown("How many tons did the Berlin airlift deliver?")
     assert lx.unknown("How many trucks were sent to Berlin?") == ()
+
+
+def test_chat_shorthand_is_read_in_the_corpus_s_words():
+    from rag.question import normalise
+
+    assert normalise("ppl lived badly under the 5 yr plans bc everything went") == (
+        "people lived badly under the Five-Year Plans because everything went"
+    )
+    assert normalise("in 300 BC it") == "in 300 BC it"  # a date, not "because"
+    assert normalise("was it FDR's hostility") == "was it FDR's (Roosevelt's) hostility"
+    assert normalise("Fish, FDR: The Other Side of the Coin") == "Fish, FDR: The Other Side of the Coin"
+
+
+def test_teaching_questions_are_about_the_source():
+    q = analyze("I run an adult media-literacy night class. What exercises could I build around this essay?")
+    assert q.intent == "source"
+    assert analyze("what in it would mislead my pupils most?").intent == "right-wrong"
