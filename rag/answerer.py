@@ -15,6 +15,7 @@ import numpy as np
 
 from .claimmatch import FRAMING, PARAGRAPH_RE
 from .compose import (
+    PLACED_PARAGRAPH_RE,
     Context,
     PartEvidence,
     abstain,
@@ -289,8 +290,8 @@ class Answerer:
         essay's claims ("which claims…", "the Roosevelt section", "the whole thing")."""
         if qa.intent != "right-wrong" or BROAD_RE.search(qa.text):
             return qa
-        if re.search(r"\d", qa.text):
-            return replace(qa, intent="claim")
+        if re.search(r"\d", qa.text) or PLACED_PARAGRAPH_RE.search(qa.text):
+            return replace(qa, intent="claim")  # "so the essay's '1944' is wrong?", "its last paragraph"
         if self._names_a_rare_subject(qa, besides_the_essay=True):
             # "what does it get wrong about the gulag" surveys the Gulag claims; "its Magnitogorsk
             # sentence" checks the one
@@ -327,7 +328,7 @@ class Answerer:
         meta = (
             asked.intent in {"overview", "right-wrong"}
             or (qa.intent == "source" and qa.about_essay)
-            or bool(PARAGRAPH_RE.search(qa.text))  # "is paragraph 39 right?"
+            or bool(PARAGRAPH_RE.search(qa.text) or PLACED_PARAGRAPH_RE.search(qa.text))  # "is ¶39 right?"
         )
         return meta or (self._names_a_rare_subject(qa) and self._one_passage_covers(qa))
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import overview
 from . import premise as premises
-from .claimmatch import FRAMING, PRONOUN_RE, ClaimMatch, Cues, only_claim_naming, rank_claims
+from .claimmatch import FRAMING, PARAGRAPH_RE, PRONOUN_RE, ClaimMatch, Cues, only_claim_naming, rank_claims
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
@@ -191,7 +191,9 @@ def _cards(
     defines = _defines([p.text for p in parts]) and question.premise is None
     if defines and not ESSAY_CLAIM_RE.search(question.text):
         return []  # "who was William Bullitt?", "what was Lend-Lease?": not a check of a claim
-    limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" else 1
+    # a paragraph the question cites ("¶39", "the final paragraph") may hold several claims
+    cited = bool(PARAGRAPH_RE.search(question.text) or _placed_paragraphs(question.text, ctx))
+    limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" or cited else 1
     gate = policy
     if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
         gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
@@ -246,7 +248,33 @@ def _cues(question: Question, part: PartEvidence, ctx: Context, said: str, polic
             n for n in question.entities if set(tokenize(n)) <= own and not set(tokenize(n)) & ctx.name_tokens
         ]
         only = only_claim_naming(names, ctx.claims, ctx.idf, policy.subject_name_idf)
-    return Cues.of(part.text, said, only)
+    cues = Cues.of(part.text, said, only)
+    placed = _placed_paragraphs(part.text, ctx)
+    return replace(cues, paragraphs=cues.paragraphs | placed) if placed else cues
+
+
+# "the essay's final paragraph", "its opening paragraph": a paragraph named by its place
+PLACED_PARAGRAPH_RE = re.compile(
+    r"\b(?:(final|last|closing|concluding)|(first|opening))\s+(?:paragraph|para)\b|\b(?:the|its|essay's|essay’s|article's) (conclusion)\b",
+    re.I,
+)
+
+
+def _placed_paragraphs(text: str, ctx: Context) -> frozenset[int]:
+    """The essay paragraphs a question names by place; the opening one is the first that is a
+    paragraph of prose, not a title or byline line."""
+    found: set[int] = set()
+    paras = [(p.paragraphs[-1], p) for p in ctx.essay_passages if p.paragraphs]
+    if not paras:
+        return frozenset()
+    for last, first, conclusion in PLACED_PARAGRAPH_RE.findall(text):
+        if last or conclusion:
+            found.add(max(n for n, _ in paras))
+        elif first:
+            prose = [p.paragraphs[0] for _, p in paras if len(p.text) >= 200]
+            if prose:
+                found.add(min(prose))
+    return frozenset(found)
 
 
 # "the essay's Magnitogorsk sentence", "its line about Komsomolsk": one sentence of the essay
@@ -418,6 +446,8 @@ class _LiteratureRanking:
 
     def score(self, h: Hit, question: Question, ctx: Context, policy: AnswerPolicy) -> float:
         s = h.score + (policy.literature_claim_boost if h.passage.source in self.wanted else 0.0)
+        if h.passage.id in self.corrections:
+            s += policy.literature_claim_boost  # the listed claim's own correction
         if _heads_name(h, self.subject):
             s += policy.literature_subject_boost
         if self.numbers and any(n in h.passage.text for n in self.numbers):
@@ -483,7 +513,10 @@ def _select_literature(
             for f in m.claim.figures
             if any(ch.isdigit() for ch in f.literature)
         ),
-        profiles=not topic and _about_the_essay_as_a_whole(question, ctx),
+        # a paragraph the question names by place is checked by its claims, not the profile
+        profiles=not topic
+        and not (cards and _placed_paragraphs(question.text, ctx))
+        and _about_the_essay_as_a_whole(question, ctx),
         subject=_subject_tokens(question, ctx, policy),
         corrections=frozenset(ctx.corrections[c.id].id for c in topic if c.id in ctx.corrections),
     )
@@ -600,6 +633,8 @@ def compose(
     counts, claim_list = inv.counts, inv.claims
     essay_hits = _select_essay(question, parts, cards, ctx, policy, top_k, claim_list[:top_k])
     topic = claim_list[:top_k] if inv.topic or inv.section else []
+    if cards and not topic and _placed_paragraphs(question.text, ctx):
+        topic = [m.claim for m in cards]  # "the final paragraph": its claims' corrections answer it
     lit_hits = _select_literature(question, parts, cards, ctx, policy, top_k, topic)
     essay = _essay_passages(question, parts, cards, claim_list[:top_k], essay_hits, ctx, policy)
     lit_figures = [f.literature for m in cards[:1] for f in m.claim.figures]

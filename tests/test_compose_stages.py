@@ -801,3 +801,16 @@ def test_a_claims_correction_is_the_passage_of_its_digests_that_states_its_ratio
     elsewhere = lit("l3", "U.S. records show 427,284 trucks.", source="another-digest")
     out = correction_passages([c45, C27], [other, right, elsewhere, E_TRUCKS], idf)
     assert out == {"C45": right}  # C27 names no digest, the other digest's passage is not its own
+
+
+def test_a_paragraph_named_by_its_place_is_found():
+    from rag.compose import _placed_paragraphs
+
+    title = essay("e0", "Poison Partners", 0)
+    opening = essay("e4", "One of the most-incongruous aspects of World War II is the alliance. " * 4, 4)
+    last = essay("e43", "U.S. President Franklin Roosevelt and other American leaders supported Stalin.", 43)
+    ctx = Context(claims=[], idf=idf, essay_passages=[title, opening, last])
+    assert _placed_paragraphs("which sentences in the essay's final paragraph should I flag?", ctx) == {43}
+    assert _placed_paragraphs("what does its conclusion get wrong?", ctx) == {43}
+    assert _placed_paragraphs("is the opening paragraph accurate?", ctx) == {4}  # not the title line
+    assert _placed_paragraphs("what was the first Five-Year Plan?", ctx) == frozenset()
