@@ -697,7 +697,7 @@ ABBREVIATIONS = (
     (re.compile(r"\b(?:ww2|wwii|ww ii)\b", re.I), "World War II"),
     (re.compile(r"\b(?:ww1|wwi|ww i)\b", re.I), "World War I"),
     # chat shorthand the corpus never uses: "ppl lived badly under the 5 yr plans bc…"
-    (re.compile(r"\b(?:5|five)[- ]?(?:yr|year)s?[- ]plans?\b", re.I), "Five-Year Plans"),
+    (re.compile(r"\b(?:5|five)[- ]?(?:yr|year)s?[- ]plan(s?)\b", re.I), r"Five-Year Plan\1"),
     (re.compile(r"\bppl\b", re.I), "people"),
     (re.compile(r"(?<!\d )\b(?:bc|bcuz|cuz|coz)\b(?!\.)", re.I), "because"),
     (re.compile(r"\byrs\b", re.I), "years"),
