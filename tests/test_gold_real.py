@@ -76,7 +76,10 @@ def test_pending_rows_only_name_pending_or_existing_digests(rows):
         assert not unknown or (r["pending_corpus"] and set(unknown) <= v.PENDING_IDS), r["id"]
 
 
-@pytest.mark.parametrize("name", ["gold_real_dev2.jsonl", "gold_real_dev3.jsonl", "gold_real_check4.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    ["gold_real_dev2.jsonl", "gold_real_dev3.jsonl", "gold_real_check4.jsonl", "gold_real_check5.jsonl"],
+)
 def test_fresh_dev_sets_validate(name):
     """The blind-written all-dev sets: ids f…, all dev, no question repeated from the first set."""
     rows = v.load_rows(v.GOLD.parent / name)
