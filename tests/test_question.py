@@ -208,7 +208,9 @@ def test_chat_shorthand_is_read_in_the_corpus_s_words():
         "people lived badly under the Five-Year Plans because everything went"
     )
     assert normalise("in 300 BC it") == "in 300 BC it"  # a date, not "because"
-    assert normalise("When did the second Five-Year Plan begin?") == "When did the second Five-Year Plan begin?"
+    assert (
+        normalise("When did the second Five-Year Plan begin?") == "When did the second Five-Year Plan begin?"
+    )
     assert normalise("was it FDR's hostility") == "was it FDR's (Roosevelt's) hostility"
     assert normalise("Fish, FDR: The Other Side of the Coin") == "Fish, FDR: The Other Side of the Coin"
 
