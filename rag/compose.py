@@ -148,6 +148,7 @@ def _subject(question: Question, part: PartEvidence) -> set[str]:
 # another question. "Who designed Magnitogorsk?" asks what the essay claims, so it is not one.
 DEFINITION_RE = re.compile(
     r"^\W*(?:(?:ok|so|and|but)\W+)?(?:(?:who|what) (?:was|were|is|are)\b(?! the (?:number|total|figure|toll|count)\b)|"
+    r"who (?:directed|starred|played|produced|translated)\b|"
     r"why (?:was|were|is) \w+(?: \w+)? (?:called|named|known as)\b|what does \S+ mean\b)"
     r"|\bwhat (?:was|is) (?:that|this|it)\W*$",
     re.I,

@@ -539,6 +539,7 @@ def test_a_definition_question_is_not_a_check_of_a_claim():
     assert asks_definition("who was william bullitt")
     assert asks_definition("why was chelyabinsk called tankograd")
     assert asks_definition("fdr moral embargo on the soviet union what was that")
+    assert asks_definition("and who directed it?")  # the film's maker, not the essay's claim about it
     assert not asks_definition("Who designed Magnitogorsk?")  # asks what the essay claims
     assert not asks_definition("What is the official count of executions in 1937-38?")
     q = analyze("who was william bullitt")
