@@ -15,7 +15,16 @@ import numpy as np
 
 from . import overview
 from . import premise as premises
-from .claimmatch import FRAMING, PARAGRAPH_RE, PRONOUN_RE, ClaimMatch, Cues, only_claim_naming, rank_claims
+from .claimmatch import (
+    FRAMING,
+    PARAGRAPH_RE,
+    PRONOUN_RE,
+    ClaimMatch,
+    Cues,
+    only_claim_naming,
+    quoted_phrases,
+    rank_claims,
+)
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
 from .followup import GENERIC
@@ -747,16 +756,36 @@ def _essay_passages(
     for pid, c in listed.items():
         claims_at.setdefault(pid, []).append(c)
     asked = [q.text for q in extract(question.text) if q.kind != "year"] if question.english else []
+    quoted = quoted_phrases(question.text) if question.english else ()
     essay: list[Passage] = []
     for i, h in enumerate(essay_hits, 1):
         prefer = _claims_span(h.passage.text, claims_at.get(h.passage.id, []), policy.excerpt_max_chars)
         if any(n in h.passage.text and n not in prefer for n in asked):
             prefer = ""  # "can I use the essay's $376 million?": show the sentence with that figure
+        prefer = _with_quoted(h.passage.text, prefer, quoted, policy.excerpt_max_chars)
         s, e = _excerpt(h, _part_for(h, parts), question, ctx, policy, prefer=prefer, figures=asked)
         p = h.passage
         notes = tuple(n for n in p.footnotes if f"[{n.number}]" in p.text[s:])[:1] or p.footnotes[:1]
         essay.append(_shown(h, (s, e), f"E{i}", footnotes=notes))
     return essay
+
+
+def _with_quoted(text: str, prefer: str, quoted: Sequence[str], max_chars: int) -> str:
+    """The words the question quotes from the essay ("'was created for war and conquest'") are
+    shown with the claim's own, when both fit in one excerpt, or alone when no claim is there."""
+    low = text.lower()
+    for phrase in quoted:
+        at = low.find(phrase.lower())
+        if at < 0:
+            continue
+        if not prefer:
+            return text[at : at + len(phrase)]
+        p = text.find(prefer)
+        s, e = min(at, p), max(at + len(phrase), p + len(prefer))
+        inside = [(a, b) for a, b in sentence_spans(text) if a < e and b > s]
+        if p >= 0 and inside and inside[-1][1] - inside[0][0] <= max_chars:
+            return text[s:e]  # their whole sentences fit too
+    return prefer
 
 
 def _claims_span(text: str, claims: Sequence[Claim], max_chars: int) -> str:

@@ -815,3 +815,22 @@ def test_a_paragraph_named_by_its_place_is_found():
     assert _placed_paragraphs("what does its conclusion get wrong?", ctx) == {43}
     assert _placed_paragraphs("is the opening paragraph accurate?", ctx) == {4}  # not the title line
     assert _placed_paragraphs("what was the first Five-Year Plan?", ctx) == frozenset()
+
+
+def test_words_the_question_quotes_are_in_the_essay_excerpt():
+    from rag.compose import _with_quoted
+
+    text = (
+        "The Soviet Union was created for war and conquest. It could either spread over the entire "
+        "planet or die. It was crushed in 1991 by the burden of its military expenditures."
+    )
+    claim = "crushed in 1991 by the burden of its military expenditures"
+    assert _with_quoted(text, "", ["could either spread over the entire planet"], 420) == (
+        "could either spread over the entire planet"
+    )
+    both = _with_quoted(text, claim, ["was created for war and conquest"], 420)
+    assert both.startswith("was created for war") and both.endswith(claim)
+    assert (
+        _with_quoted(text, claim, ["was created for war and conquest"], 80) == claim
+    )  # too long: the claim's
+    assert _with_quoted(text, claim, ["hold hands with the devil"], 420) == claim
