@@ -353,8 +353,19 @@ SOURCE_RE = re.compile(
     r"\b(who (?:is|was|are|were)(?!\s+(?-i:[a-z]+ed)\b)|who (?:wrote|published|writes|runs)|who's|whos|what (?:is|are|was) (?:inconvenient history|codoh)|"
     r"reliable|reliability|credible|credibility|trust(?:worthy)?|reputable|publisher|published|outlet|journal|"
     r"author|biograph\w*|background of|denial|denier|deny|antisemit\w*|anti-semit\w*|propaganda|misinformation|"
-    r"disinformation|extremis\w*|revisionis\w*|hate (?:group|site)|cite|quote (?:it|this|the)|teach|classroom|"
-    r"students|pupils|lesson|(?:my|our|in|for|night) class(?:es)?|exercises?|syllabus|curriculum|media.literacy|delete|remove|ban|block|moderat\w*|take (?:it|this|them|posts?) down)\b",
+    r"disinformation|extremis\w*|revisionis\w*|hate (?:group|site)|cite|quote (?:it|this|the)|delete|remove|ban|block|moderat\w*|take (?:it|this|them|posts?) down)\b",
+    re.I,
+)
+# Who the asker teaches: a question about how to use the source, unless it checks a claim
+# ("was the essay right that…? Planning a lesson")
+TEACH_RE = re.compile(
+    r"\b(?:teach\w*|classroom|students|pupils|lessons?|(?:my|our|in|for|night) class(?:es)?|exercises?|"
+    r"syllabus|curriculum|media.literacy)\b",
+    re.I,
+)
+CLAIM_CHECK_RE = re.compile(
+    r"\b(?:essay|article|author|wear|it)(?:'s|’s)? (?:right|correct|wrong|accurate) (?:that|about|to say)\b|"
+    r"\b(?:is|was) it true that\b",
     re.I,
 )
 COMPARE_RE = re.compile(r"\b(compare|comparison|versus|vs\.?|difference between|differ)\b", re.I)
@@ -651,7 +662,7 @@ def detect_intent(text: str) -> str:
         return "right-wrong"
     if COMPARE_RE.search(text):
         return "compare"
-    if SOURCE_RE.search(text):
+    if SOURCE_RE.search(text) or (TEACH_RE.search(text) and not CLAIM_CHECK_RE.search(text)):
         return "source"
     return "claim"
 

@@ -219,3 +219,8 @@ def test_teaching_questions_are_about_the_source():
     q = analyze("I run an adult media-literacy night class. What exercises could I build around this essay?")
     assert q.intent == "source"
     assert analyze("what in it would mislead my pupils most?").intent == "right-wrong"
+    # a teacher checking a claim is checking a claim
+    assert (
+        analyze("Was the essay right that US firms chased Soviet contracts? Planning a lesson.").intent
+        == "claim"
+    )
