@@ -659,6 +659,8 @@ def compose(
     literature, premise_text = _check_premise(question, parts, essay, literature, ctx, policy, top_k)
     if premise_text.endswith(premises.NO_EVIDENCE) and _cards_compare(question, shown_cards):
         premise_text = ""  # the shown claim's figures, side by side, check the asserted one
+    if not premise_text and not shown_cards and question.intent not in {"overview", "right-wrong"}:
+        premise_text = premises.check_claim(question.premise, literature)
     missing = _uncovered_part(question, essay, literature, shown_cards, ctx)
     if missing:
         why = (
@@ -999,7 +1001,12 @@ def _direct(
         rest = [] if re.search(r"\[L\d+\]", premise_text) else literature
         out += _card_sentences(cards, rest, room=3 - len(out))
     else:
-        out += _passage_sentences(question, essay, literature, room=3 - len(out))
+        said = premise_text  # a premise line already quotes one literature sentence: not twice
+        out += [
+            x
+            for x in _passage_sentences(question, essay, literature, room=3 - len(out))
+            if x[1:60] not in said
+        ]
     return " ".join(out[:3])
 
 

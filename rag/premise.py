@@ -100,6 +100,66 @@ def check(premise: Premise | None, literature: Sequence[Passage], essay: Sequenc
     return f"The question {_stance(premise.text)} {kinds}; {NO_EVIDENCE}"
 
 
+# "Since X, …", "Everyone knows X, so …", "Admit it: X.": the words that assert X
+_LEAD_RE = re.compile(
+    r"^\W*(?:since|given that|considering that|as we know|everyone knows|we all know|surely|obviously|"
+    r"of course|admit it)\b[\s:,]*",
+    re.I,
+)
+_END_RE = re.compile(
+    r",\s*(?:so|which|and|but|wasn'?t|isn'?t|didn'?t|doesn'?t|right|correct|true|yes)\b|\s+[—–]\s+|\s+-\s+|[?.!;]"
+)
+
+
+def assertion(text: str) -> str:
+    """The claim a loaded question takes for granted, in its own words ("" when too short)."""
+    rest = _LEAD_RE.sub("", text.strip())
+    m = _END_RE.search(rest)
+    clause = (rest[: m.start()] if m else rest).strip(" ,:")
+    if len(clause.split()) < 4 or len(clause) > 160:
+        return ""
+    return (
+        clause[0].lower() + clause[1:]
+        if clause[:2].istitle() and clause.split()[0].lower() in _PLAIN
+        else clause
+    )
+
+
+_PLAIN = frozenset(["the", "a", "an", "it", "they", "he", "she", "all", "everyone", "most"])
+
+
+# A sentence that settles a point: historians reject it, the evidence does not show it, it is a
+# minority view or a myth ("most specialists reject…", "goes beyond the evidence").
+JUDGES_RE = re.compile(
+    r"\b(?:reject(?:s|ed)?|beyond the evidence|(?:no|little) (?:firm |clear |real )?evidence|"
+    r"(?:does|did|do) not (?:show|support|bear out)|not supported|unsupported|myth|minority (?:view|position)|"
+    r"not the consensus|overstat\w*|exaggerat\w*|contradict\w*|(?:most|mainstream) (?:specialists|historians|scholars)|"
+    r"historians (?:agree|broadly agree|reject)|is false|was false)\b",
+    re.I,
+)
+
+
+def check_claim(
+    premise: Premise | None, literature: Sequence[Passage], judging: re.Pattern[str] = JUDGES_RE
+) -> str:
+    """A claim the question takes for granted (no figure, no reviewed claim about it): the first
+    shown literature sentence that settles such a point, quoted with its marker."""
+    if premise is None or premise.figures or not literature:
+        return ""
+    said = assertion(premise.text)
+    if not said:
+        return ""
+    for p in literature:
+        for s, e in sentence_spans(p.quote):
+            sentence = p.quote[s:e].strip()
+            untitled = re.sub(r"\*[^*]+\*", "", sentence)  # not "*The Blitzkrieg Myth*"
+            if judging.search(untitled) and not sentence.endswith("?"):
+                return (
+                    f"The question takes for granted that {said}; the literature: “{sentence}” [{p.marker}]"
+                )
+    return ""
+
+
 # "Can I quote the 18 million?", "is the 12,575 number legit?" ask about a figure; "Since 20
 # million died…" or "…750,000 trucks, right?" assume it.
 ASKS_RE = re.compile(r"^\W*(?:can|could|may|should)\s+(?:i|we|you)\b|^\W*is\s+(?:the|that|this)\b", re.I)

@@ -392,7 +392,7 @@ ESSAY_WORDS = re.compile(
 # --- premise ---------------------------------------------------------------------------------
 PREMISE_CUES = re.compile(
     r"(\b(since|given that|considering|as we know|everyone knows|we all know|surely|obviously|of course|"
-    r"isn'?t it|wasn'?t it|didn'?t|doesn'?t|don'?t you|right\s*\?|correct\s*\?|true\s*\?|admit|proves?|proven)\b)",
+    r"isn'?t it|wasn'?t it|didn'?t|doesn'?t|don'?t you|admit|proves?|proven)\b|\b(?:right|correct|true)\s*\?)",
     re.I,
 )
 

@@ -834,3 +834,27 @@ def test_words_the_question_quotes_are_in_the_essay_excerpt():
         _with_quoted(text, claim, ["was created for war and conquest"], 80) == claim
     )  # too long: the claim's
     assert _with_quoted(text, claim, ["hold hands with the devil"], 420) == claim
+
+
+def test_a_claim_the_question_takes_for_granted_is_met_by_a_sentence_that_settles_it():
+    from rag.premise import assertion, check_claim
+
+    p = Premise("Stalin was about to invade Germany in July 1941, so Barbarossa was self-defence, right?")
+    assert assertion(p.text) == "Stalin was about to invade Germany in July 1941"
+    assert (
+        assertion("Everyone knows the POWs sent back were all shot, right?")
+        == "the POWs sent back were all shot"
+    )
+    texts = [
+        "Mosier wrote *The Blitzkrieg Myth*. He taught English.",
+        "Suvorov sold well. Most specialists reject it.",
+    ]
+    shown = [replace(lit(f"l{i}", t), marker=f"L{i}", quote=t) for i, t in enumerate(texts, 1)]
+    out = check_claim(p, shown)
+    assert out == (
+        "The question takes for granted that Stalin was about to invade Germany in July 1941; the literature: "
+        "“Most specialists reject it.” [L2]"
+    )  # not the title "*The Blitzkrieg Myth*"
+    assert check_claim(Premise("is that right?"), shown) == ""  # nothing asserted
+    assert check_claim(p, shown[:1]) == ""  # no sentence settles it: no line
+    assert analyze("Uralvagonzavod was a secret tank plant, correct?").premise is not None

@@ -229,4 +229,6 @@ def test_teaching_questions_are_about_the_source():
 def test_a_known_word_before_a_name_the_corpus_uses_is_not_an_unknown_name():
     lx = Lexicon.build(["The Hunger Plan foresaw starving millions.", "Nazi Germany invaded in 1941."])
     assert lx.unknown("What was the Nazi Hunger Plan?") == ()
-    assert "Nazi Marshall Plan" in lx.unknown("What was the Nazi Marshall Plan?")  # neither pair is the corpus's
+    assert "Nazi Marshall Plan" in lx.unknown(
+        "What was the Nazi Marshall Plan?"
+    )  # neither pair is the corpus's
