@@ -54,6 +54,8 @@ ESSAY_TITLE_FALLBACK = "the essay"
 GENERIC_TOKENS = frozenset(tokenize(" ".join(GENERIC)))
 ESSAY_NAME_TOKENS = frozenset(tokenize("essay article author"))  # + the corpus's own name words
 ESSAY_RE = re.compile(r"\b(essay|article|piece|author|writer|this text)\b", re.I)
+# Short names people type for what the passages spell out ("FDR's hostility" is Roosevelt's).
+ALIASES = {"fdr": "roosevelt", "ussr": "soviet"}
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def _subject(question: Question, part: PartEvidence) -> set[str]:
     own = set(tokenize(part.text))
     if question.followup:
         own |= set(tokenize(part.resolved))
+    own |= {ALIASES[t] for t in own if t in ALIASES}  # "FDR's" shares "Roosevelt" with a claim
     return own - FRAMING
 
 
@@ -915,10 +918,6 @@ def _shown_tokens(passages: Sequence[Passage], numeric: bool) -> set[str]:
             if not numeric or any(x.kind != "year" for x in extract(sent)):
                 shown |= set(tokenize(sent))
     return shown
-
-
-# Short names people type for what the passages spell out ("FDR's hostility" is Roosevelt's).
-ALIASES = {"fdr": "roosevelt", "ussr": "soviet"}
 
 
 def _uncovered_name(question: Question, essay: Sequence[Passage], literature: Sequence[Passage]) -> str:

@@ -718,8 +718,6 @@ ABBREVIATIONS = (
     (re.compile(r"\bgovt\b", re.I), "government"),
     (re.compile(r"\babt\b", re.I), "about"),
     (re.compile(r"\bthru\b", re.I), "through"),
-    # the passages call him Roosevelt; "FDR" stays for titles ("FDR: The Other Side of the Coin")
-    (re.compile(r"\bFDR(['’]s)?\b(?!:| &| \(| Roosevelt)", re.I), r"FDR\1 (Roosevelt\1)"),
 )
 SCALE_TYPO_RE = re.compile(r"\b([mb])il{1,3}i?o?n(s?)\b", re.I)
 
