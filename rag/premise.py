@@ -154,9 +154,7 @@ def check_claim(
             sentence = p.quote[s:e].strip()
             untitled = re.sub(r"\*[^*]+\*", "", sentence)  # not "*The Blitzkrieg Myth*"
             if judging.search(untitled) and not sentence.endswith("?"):
-                return (
-                    f"The question takes for granted that {said}; the literature: “{sentence}” [{p.marker}]"
-                )
+                return f"The question takes for granted that {said}; the literature says: “{sentence}” [{p.marker}]"
     return ""
 
 

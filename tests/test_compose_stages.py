@@ -852,7 +852,7 @@ def test_a_claim_the_question_takes_for_granted_is_met_by_a_sentence_that_settle
     shown = [replace(lit(f"l{i}", t), marker=f"L{i}", quote=t) for i, t in enumerate(texts, 1)]
     out = check_claim(p, shown)
     assert out == (
-        "The question takes for granted that Stalin was about to invade Germany in July 1941; the literature: "
+        "The question takes for granted that Stalin was about to invade Germany in July 1941; the literature says: "
         "“Most specialists reject it.” [L2]"
     )  # not the title "*The Blitzkrieg Myth*"
     assert check_claim(Premise("is that right?"), shown) == ""  # nothing asserted
