@@ -722,9 +722,25 @@ ABBREVIATIONS = (
 SCALE_TYPO_RE = re.compile(r"\b([mb])il{1,3}i?o?n(s?)\b", re.I)
 
 
+# "700k", "1.5m", "2bn" and "700 000" as the corpus writes them
+SHORT_SCALE_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s?(k|m|mn|mil|bn)\b(?!\.\w)", re.I)
+SPACED_THOUSANDS_RE = re.compile(r"\b(\d{1,3})(?: (\d{3}))+\b(?! ?\d)")
+_SCALES = {"k": "thousand", "m": "million", "mn": "million", "mil": "million", "bn": "billion"}
+
+
+def _short_scale(m: re.Match[str]) -> str:
+    num, scale = m.group(1), _SCALES[m.group(2).lower()]
+    if scale == "thousand" and float(num) * 1000 == int(float(num) * 1000):
+        return f"{int(float(num) * 1000):,}"
+    return f"{num} {scale}"
+
+
 def fix_scale_words(text: str) -> str:
-    """ "20 milion" is 20 million: a misspelt scale word must not turn a figure into 20 people."""
-    return SCALE_TYPO_RE.sub(lambda m: f"{m.group(1).lower()}illion{m.group(2)}", text)
+    """ "20 milion" is 20 million: a misspelt scale word must not turn a figure into 20 people;
+    nor may "700k" become 700 copies."""
+    text = SCALE_TYPO_RE.sub(lambda m: f"{m.group(1).lower()}illion{m.group(2)}", text)
+    text = SHORT_SCALE_RE.sub(_short_scale, text)
+    return SPACED_THOUSANDS_RE.sub(lambda m: m.group(0).replace(" ", ","), text)
 
 
 def normalise(text: str, lexicon: Lexicon | None = None) -> str:

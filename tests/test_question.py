@@ -230,3 +230,12 @@ def test_a_known_word_before_a_name_the_corpus_uses_is_not_an_unknown_name():
     assert "Nazi Marshall Plan" in lx.unknown(
         "What was the Nazi Marshall Plan?"
     )  # neither pair is the corpus's
+
+
+def test_short_scales_and_spaced_thousands_are_figures():
+    from rag.question import normalise
+
+    assert normalise("did it sell 700k copies") == "did it sell 700,000 copies"
+    assert normalise("1.5m deaths, 2bn dollars") == "1.5 million deaths, 2 billion dollars"
+    assert normalise("12 575 tanks in 1941 500 miles") == "12,575 tanks in 1941 500 miles"
+    assert analyze("is it true it sold 700k copies?").premise.figures[0].value == 700_000
