@@ -87,7 +87,11 @@ def check(premise: Premise | None, literature: Sequence[Passage], essay: Sequenc
         p, sentence, lit = found
         in_essay = any(q.text in e.text for e in essay)
         origin = " (the essay's figure)" if in_essay else ""
-        if DOUBT_RE.search(sentence):
+        rejected = _rejected(p.text, sentence) if _close(q.value, lit.value) else ""
+        if rejected:
+            # "Some popular accounts … give 750,000 trucks and jeeps. That total has no support…"
+            verdict, sentence = "the literature rejects that figure", rejected
+        elif DOUBT_RE.search(sentence):
             verdict = "the literature has not verified that figure"  # "…was not found…, unverified"
         elif _close(q.value, lit.value):
             verdict = "the literature supports that figure"
@@ -174,6 +178,28 @@ DOUBT_RE = re.compile(
     r"cannot be (?:verified|confirmed)|could not be (?:verified|confirmed|found)|no source)\b",
     re.I,
 )
+
+
+# A sentence that names a figure in order to reject it, or the one after it that does.
+REJECT_RE = re.compile(
+    r"\b(?:no support|not supported|unsupported|overstat\w*|exaggerat\w*|misleading|no basis|"
+    r"(?:is|was) (?:wrong|false|too high|too low)|does not hold|popular accounts?|myth)\b",
+    re.I,
+)
+
+
+def _rejected(text: str, sentence: str) -> str:
+    """``sentence`` and the next one of ``text`` when either rejects the figure it names, else ""."""
+    at = text.find(sentence)
+    if at < 0:
+        return ""
+    spans = sentence_spans(text)
+    i = next((k for k, (a, b) in enumerate(spans) if a <= at < b), None)
+    if i is None:
+        return ""
+    end = spans[i + 1][1] if i + 1 < len(spans) else spans[i][1]
+    both = text[at:end].strip()
+    return both if REJECT_RE.search(both) else ""
 
 
 def first_with_evidence(premise: Premise | None, pool: Sequence[Passage]) -> Passage | None:

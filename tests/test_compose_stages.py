@@ -858,3 +858,32 @@ def test_a_claim_the_question_takes_for_granted_is_met_by_a_sentence_that_settle
     assert check_claim(Premise("is that right?"), shown) == ""  # nothing asserted
     assert check_claim(p, shown[:1]) == ""  # no sentence settles it: no line
     assert analyze("Uralvagonzavod was a secret tank plant, correct?").premise is not None
+
+
+def test_a_figure_the_literature_names_only_to_reject_it_is_rejected():
+    text = (
+        "U.S. records show 427,284 trucks delivered. Some popular accounts give 750,000 trucks and jeeps. "
+        "That total has no support in the delivery records."
+    )
+    shown = [replace(lit("l1", text), marker="L1", quote=text)]
+    p = Premise("the US sent 750,000 trucks, right?", figures=tuple(extract("750,000 trucks")))
+    out = premise.check(p, shown)
+    assert "the literature rejects that figure" in out
+    assert (
+        "“Some popular accounts give 750,000 trucks and jeeps. That total has no support in the delivery records.” [L1]"
+        in out
+    )
+    assert verify(_answer_with_premise(out, shown)) is not None
+
+
+def _answer_with_premise(text: str, shown):
+    from rag.models import Answer
+
+    return Answer(
+        question="q",
+        resolved_question="q",
+        abstained=False,
+        summary="",
+        premise=text,
+        literature=tuple(shown),
+    )
