@@ -60,6 +60,8 @@ def evidence(
     best: tuple[tuple[int, int], Passage, str, Quantity] | None = None
     for rank, p in enumerate(literature):
         for s, e in sentence_spans(p.text):
+            if p.text[s:e].rstrip("”\"’' ").endswith("?"):
+                continue  # a digest's own question states no evidence
             found = [x for x in extract(p.text[s:e]) if x.kind == kind]
             if not found:
                 continue
@@ -164,7 +166,12 @@ def check_claim(
 
 # "Can I quote the 18 million?", "is the 12,575 number legit?" ask about a figure; "Since 20
 # million died…" or "…750,000 trucks, right?" assume it.
-ASKS_RE = re.compile(r"^\W*(?:can|could|may|should)\s+(?:i|we|you)\b|^\W*is\s+(?:the|that|this)\b", re.I)
+ASKS_RE = re.compile(
+    r"^\W*(?:can|could|may|should)\s+(?:i|we|you)\b|^\W*is\s+(?:the|that|this)\b|"
+    r"^\W*(?:the )?(?:essay|article|author|wear)(?:'s|’s)? (?:says?|claims?|gives?|figure)\b|"
+    r"\b(?:legit|accurate|real|true or (?:not|false))\W*$",
+    re.I,
+)
 
 
 def _stance(text: str) -> str:

@@ -887,3 +887,15 @@ def _answer_with_premise(text: str, shown):
         premise=text,
         literature=tuple(shown),
     )
+
+
+def test_the_premise_check_never_quotes_a_digest_s_own_question_and_knows_asking_from_assuming():
+    text = "Did the 303 plants make 85% of the shells? The official history says 303 plants were lost."
+    shown = [replace(lit("l1", text), marker="L1", quote=text)]
+    figs = tuple(extract("303 factories"))
+    out = premise.check(Premise("the essay says 303 factories. legit?", figures=figs), shown)
+    assert out.startswith("The question asks about 303 factories")
+    assert "“The official history says 303 plants were lost.” [L1]" in out
+    assert premise.check(Premise("so 303 factories were lost, right?", figures=figs), shown).startswith(
+        "The question assumes"
+    )
