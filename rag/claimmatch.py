@@ -322,6 +322,10 @@ def rank_claims(
             continue
         hit, weight = found
         if multilingual:
+            specific = {k for k in kinds if k not in {"*", "year"}}
+            own = {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
+            if specific and not specific & own:
+                continue  # "wie viele Lastwagen…": a claim that counts trucks, or none
             if sim >= policy.multilingual_claim_sim:
                 scored.append(ClaimMatch(c, sim, hit))
             continue

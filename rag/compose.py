@@ -26,7 +26,7 @@ from .claimmatch import (
     rank_claims,
 )
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
-from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract
+from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract, foreign_counted_kinds
 from .followup import GENERIC
 from .lexical import tokenize
 from .models import VERDICT_LABELS, Answer, Claim, ClaimCard, FigureComparison, Passage
@@ -190,6 +190,8 @@ COUNT_RE = re.compile(r"\b(?:how many|how much|number|count|toll|total|figures?|
 
 def _counted(question: Question, part: PartEvidence) -> set[str]:
     """What the part counts: "how many died" → deaths; in a counting chain, "and tanks?" → tanks."""
+    if not question.english:
+        return foreign_counted_kinds(part.text)
     kinds = counted_kinds(part.resolved)
     if question.followup and question.asks_quantity:
         kinds |= {WORD_KIND[w] for w in re.findall(r"[a-z]+", part.text.lower()) if w in WORD_KIND}

@@ -113,6 +113,58 @@ def counted_kinds(question: str) -> set[str]:
     return out
 
 
+# Counting questions in the other languages the multilingual encoder reads: its vectors carry
+# the topic but not what is counted ("Сколько танков…" came back with the weapons-quality claim)
+FOREIGN_COUNT_RE = re.compile(r"\b(?:wie viele|wieviele|wie viel|cu[aá]nt[oa]s?|combien|сколько)\b", re.I)
+FOREIGN_KINDS = {
+    "trucks": ("lastwagen", "lkw", "camion", "camión", "грузовик", "автомобил"),
+    "tanks": ("panzer", "tanque", "char ", "chars", "blindé", "танк"),
+    "aircraft": ("flugzeug", "avion", "aviones", "самолет", "самолёт"),
+    "deaths": (
+        "tote",
+        "todesopfer",
+        "starb",
+        "muert",
+        "murie",
+        "murió",
+        "mort",
+        "décès",
+        "décéd",
+        "погиб",
+        "умер",
+        "смерт",
+        "жертв",
+        "убит",
+        "расстрел",
+        "erschoss",
+        "fusill",
+        "ejecut",
+        "exécut",
+    ),
+    "tons": ("tonnen", "tonelada", "tonne", "тонн"),
+    "people": (
+        "menschen",
+        "personas",
+        "personnes",
+        "paysans",
+        "bauern",
+        "campesinos",
+        "человек",
+        "крестьян",
+        "люд",
+    ),
+}
+
+
+def foreign_counted_kinds(question: str) -> set[str]:
+    """The kinds a German, Spanish, French or Russian question counts ("wie viele Lastwagen")."""
+    low = question.lower()
+    if not FOREIGN_COUNT_RE.search(low):
+        return set()
+    out = {kind for kind, stems in FOREIGN_KINDS.items() if any(s in low for s in stems)}
+    return out - {"people"} if "deaths" in out else out  # "how many people died" counts deaths
+
+
 def compare(question: str, essay_quote: str, literature: list[tuple[str, str]]) -> list[FigureComparison]:
     """Pair the essay quote's figures with the first literature quote giving the same kind.
 

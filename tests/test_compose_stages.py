@@ -899,3 +899,29 @@ def test_the_premise_check_never_quotes_a_digest_s_own_question_and_knows_asking
     assert premise.check(Premise("so 303 factories were lost, right?", figures=figs), shown).startswith(
         "The question assumes"
     )
+
+
+def test_counting_questions_in_other_languages_name_what_they_count():
+    from rag.figures import foreign_counted_kinds as kinds
+
+    assert kinds("Wie viele Lastwagen schickten die USA der Sowjetunion?") == {"trucks"}
+    assert kinds("Сколько танков отправили союзники в СССР?") == {"tanks"}
+    assert kinds("¿Cuántas personas murieron en la hambruna?") == {"deaths"}  # people who died: deaths
+    assert kinds("Combien de paysans ont été déportés ?") == {"people"}
+    assert kinds("Qui a conçu Magnitogorsk ?") == set()  # counts nothing
+
+
+def test_another_language_counting_trucks_gets_no_claim_that_counts_something_else():
+    q = WeightedQuery.build("", "")
+    out = rank_claims(
+        q,
+        set(),
+        hits(E_HITLER, E_TRUCKS),
+        [C27, C45],
+        idf,
+        {"C27": 0.6, "C45": 0.4},
+        POLICY,
+        multilingual=True,
+        kinds={"trucks"},
+    )
+    assert [m.claim.id for m in out] == ["C45"]  # C27 is closer but counts nothing
