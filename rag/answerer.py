@@ -330,7 +330,34 @@ class Answerer:
             or (qa.intent == "source" and qa.about_essay)
             or bool(PARAGRAPH_RE.search(qa.text) or PLACED_PARAGRAPH_RE.search(qa.text))  # "is ¶39 right?"
         )
-        return meta or (self._names_a_rare_subject(qa) and self._one_passage_covers(qa))
+        return (
+            meta
+            or (self._names_a_rare_subject(qa) and self._one_passage_covers(qa))
+            or self._follow_up_covered(qa)
+        )
+
+    def _follow_up_covered(self, qa: Question) -> bool:
+        """ "When was it lifted?" after "what was the moral embargo": one passage has the
+        follow-up's own words beside the carried subject ("Washington did lift the moral embargo
+        in January 1941"), however far the short question's vector is from it."""
+        if not qa.followup:
+            return False
+        drop = FRAMING | CHAT_TOKENS
+        own = set(tokenize(qa.text)) - drop
+        carried = set(tokenize(qa.resolved)) - own - drop
+        if (
+            not own
+            or not carried
+            or any(not self.lexicon.knows(w) for w in WORD_RE.findall(qa.text) if tokenize(w))
+        ):
+            return False
+        allowed = 1 if len(own) >= 3 else 0
+        for side in ("literature", "essay"):
+            for pid, _ in self.index.lexical(sorted(own | carried), side, 5):
+                toks = set(tokenize(self.index.get(pid).text))
+                if len(own - toks) <= allowed and len(carried & toks) * 2 >= len(carried):
+                    return True
+        return False
 
     def _abstain(self, qa: Question, ctx: Context, why: str, kind: str) -> Answer:
         """Not covered, with the corpus's topics and example questions."""

@@ -99,6 +99,22 @@ def test_followup_uses_history(assistant):
     assert a.verdict == "needs-context"
 
 
+def test_questions_people_type_that_were_missed(assistant):
+    """Found by probing (session 7): each was 'Not covered', a wrong card or a wrong premise line."""
+    a = assistant.ask("when was it lifted?", history=["what was the moral embargo"])
+    assert not a.abstained and any("January 1941" in p.quote for p in a.literature)
+    assert not assistant.ask("What was the Nazi Hunger Plan?").abstained  # not the unknown "Nazi Hunger"
+    de = assistant.ask("Wie viele Lastwagen schickten die USA der Sowjetunion?")
+    assert [c.claim.id for c in de.cards] == ["C45"] and "427,284" in de.literature[0].quote
+    loaded = assistant.ask("So there really were 750,000 trucks, right?")
+    assert "the literature rejects that figure" in loaded.premise
+    stalin = assistant.ask(
+        "Stalin was about to invade Germany in July 1941, so Barbarossa was self-defence, right?"
+    )
+    assert stalin.premise.startswith("The question takes for granted that Stalin was about to invade Germany")
+    assert "Most specialists" in stalin.premise
+
+
 def test_bad_questions_get_clear_errors(assistant):
     with pytest.raises(QuestionError, match="Please type"):
         assistant.ask("   ")
