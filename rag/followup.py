@@ -60,14 +60,31 @@ def content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[^\W\d_][\w’'-]*|\d[\d,.]*", text) if w.lower() not in STOPWORDS]
 
 
+# "did it make tanks from the start…?", "was he ever punished for it?": a question whose subject
+# is a pronoun leans on the one before, however long ("is it true that…" is no such question)
+LEANS_RE = re.compile(
+    r"^\W*(?:did|does|do|was|were|is|are|has|have|had|can|could|would|will|why did|how did|when did|"
+    r"where did|what did)\s+(?:it|he|she|they)\b(?!\s+(?:true|right|correct|possible|fair|ok|okay|safe|"
+    r"accurate|legit|fine|wrong|false|a\b|an\b|the\b))",
+    re.I,
+)
+
+
+DUMMY_IT_RE = re.compile(
+    r"\b(?:is|was|isn'?t|wasn'?t)\s+it\s+(?:really\s+)?(?:true|right|correct|fair|possible|accurate)\b(?:\s+that\b)?",
+    re.I,
+)
+
+
 def is_followup(question: str) -> bool:
     words = [w for w in content_words(question) if w.lower() not in GENERIC]
-    if CONNECTIVE_RE.match(question):
+    if CONNECTIVE_RE.match(question) or LEANS_RE.match(question):
         return True
     proper = [w for w in words[1:] if w[0].isupper()] + [w for w in words if w[0].isdigit()]
     if len(words) <= 2 and not proper:
         return True
-    return bool(PRONOUN_RE.search(question)) and len(words) <= 4
+    plain = DUMMY_IT_RE.sub(" ", question)  # "is it true that the gulag…": no pronoun for the past
+    return bool(PRONOUN_RE.search(plain)) and len(words) <= 4
 
 
 def needs_anchor_focus(question: str) -> bool:

@@ -239,3 +239,15 @@ def test_short_scales_and_spaced_thousands_are_figures():
     assert normalise("1.5m deaths, 2bn dollars") == "1.5 million deaths, 2 billion dollars"
     assert normalise("12 575 tanks in 1941 500 miles") == "12,575 tanks in 1941 500 miles"
     assert analyze("is it true it sold 700k copies?").premise.figures[0].value == 700_000
+
+
+def test_a_question_whose_subject_is_a_pronoun_leans_on_the_one_before():
+    hist = ["who designed magnitogorsk", "and who built the stalingrad tractor plant?"]
+    resolved, followup = resolve_history("did it make tanks from the start like the essay says?", hist)
+    assert followup and "stalingrad tractor plant" in resolved
+    # a dummy "it" is no pronoun for the past, however short the rest
+    assert resolve_history("is it true that the gulag killed 20 million?", hist[:1]) == (
+        "is it true that the gulag killed 20 million?",
+        False,
+    )
+    assert resolve_history("is it true?", hist[:1])[1]
