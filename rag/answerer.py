@@ -295,7 +295,7 @@ class Answerer:
         if self._names_a_rare_subject(qa, besides_the_essay=True):
             # "what does it get wrong about the gulag" surveys the Gulag claims; "its Magnitogorsk
             # sentence" checks the one
-            topic = topic_claims(qa.text, self.corpus.claims, self.idf)
+            topic = topic_claims(qa.text, self.corpus.claims, self.idf, digests=False)  # own words only
             return qa if len(topic) > 1 else replace(qa, intent="claim")
         return qa
 

@@ -53,7 +53,7 @@ def inventory_sentence(
         )
     listed = ", ".join(parts[:-1]) + (f" and {parts[-1]}" if len(parts) > 1 else parts[0] if parts else "")
     if topic:
-        return f"Of the essay's {total} reviewed claims that mention “{topic}”, {listed}."
+        return f"Of the essay's {total} reviewed claims on “{topic}”, {listed}."
     where = f"reviewed claims in the essay's section “{section}”" if section else "reviewed claims"
     return f"Of the {total} {where}, {listed}." if section else f"Of the essay's {total} {where}, {listed}."
 
@@ -226,14 +226,28 @@ def topic_slots(question: str) -> list[str]:
 
 
 def topic_claims(
-    question: str, claims: Sequence[Claim], idf: Callable[[str], float], min_idf: float = 1.0
+    question: str,
+    claims: Sequence[Claim],
+    idf: Callable[[str], float],
+    min_idf: float = 1.0,
+    digests: bool = True,
 ) -> list[Claim]:
     """The claims a right/wrong question narrows itself to ("how reliable are the tank numbers in
     this essay?" → the claims that count tanks): those whose quote or figure kinds use a word of
     the question that at least two claims use (one claim's "either" is chance, not a topic).
     [] when it names no topic, or one most claims share."""
     asked = {t for t in set(tokenize(" ".join(topic_slots(question)))) - _NOT_A_TOPIC if idf(t) >= min_idf}
-    words = {c.id: set(tokenize(f"{c.quote} {' '.join(f.kind for f in c.figures)}")) for c in claims}
+    # the claim's own words, and the names of the digests that review it ("lend-lease-volumes"
+    # puts the 750,000 trucks among the Lend-Lease claims though the quote never says Lend-Lease)
+    words = {
+        c.id: set(
+            tokenize(
+                f"{c.quote} {' '.join(f.kind for f in c.figures)} "
+                + (" ".join(c.digests).replace("-", " ") if digests else "")
+            )
+        )
+        for c in claims
+    }
     using = {t: [c for c in claims if t in words[c.id]] for t in asked}
     kept = {t for t, cs in using.items() if len(cs) >= 2}
     out = [c for c in claims if kept & words[c.id]]

@@ -676,7 +676,7 @@ def test_right_or_wrong_phrasings_people_use():
 def test_inventory_sentence_names_the_topic():
     counts = {"consistent": 0, "needs-context": 1, "disputed": 0, "contradicted": 2, "unverifiable": 0}
     assert overview.inventory_sentence(counts, ("contradicted",), topic="tank") == (
-        "Of the essay's 3 reviewed claims that mention “tank”, 2 are contradicted by the literature "
+        "Of the essay's 3 reviewed claims on “tank”, 2 are contradicted by the literature "
         "and 1 partly right but in need of context."
     )
 
@@ -925,3 +925,15 @@ def test_another_language_counting_trucks_gets_no_claim_that_counts_something_el
         kinds={"trucks"},
     )
     assert [m.claim.id for m in out] == ["C45"]  # C27 is closer but counts nothing
+
+
+def test_a_topic_takes_in_claims_whose_digest_is_named_for_it():
+    trucks = replace(C45, digests=("lend-lease-volumes",))
+    tonnage = replace(trucks, id="C42", quote="149,500 tons a month", verdict="unverifiable", figures=())
+    lendlease = replace(C27, id="C17", quote="approval for Lend-Lease", paragraph=19, digests=("fdr",))
+    others = [replace(C27, id=f"X{i}") for i in range(8)]
+    claims = [trucks, tonnage, lendlease, *others]
+    got = overview.topic_claims("what does it get wrong about lend-lease?", claims, idf)
+    assert {c.id for c in got} == {"C45", "C42", "C17"}  # the trucks claim never says "Lend-Lease"
+    own = overview.topic_claims("what does it get wrong about lend-lease?", claims, idf, digests=False)
+    assert {c.id for c in own} == set()  # one claim's own words only: no topic
