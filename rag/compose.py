@@ -551,6 +551,9 @@ def _select_literature(
         have = {h.passage.id for h in hits}
         hits += [Hit(p, 0.0, best, 0.0) for p in extra if p.id not in have]
         hits.sort(key=lambda h: -rank.score(h, question, ctx, policy))
+        if extra:  # a listed claim's correction, in the list's order (errors first), leads
+            first = {p.id: i for i, p in enumerate(extra)}
+            hits.sort(key=lambda h: first.get(h.passage.id, len(first)))
         per_part.append([h for h in hits if _keep_literature(h, q, best, part, rank, ctx, policy)])
     return _interleave(per_part)[:top_k]
 
