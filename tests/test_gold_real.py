@@ -87,3 +87,15 @@ def test_fresh_dev_sets_validate(name):
     bad = dict(rows[0], id="r001", split="heldout")
     errors = v.validate([bad], fresh=True)
     assert any("id must look like f001" in e for e in errors) and any("all dev" in e for e in errors)
+
+
+def test_probe_questions_are_built_from_the_corpus_headings():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("probe_real", v.GOLD.parent / "probe_real.py")
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    hs = probe.headings(v.ROOT / "corpus")
+    assert len(hs) > 100 and "The Hunger Plan of 1941" in hs
+    assert probe.as_chat("The Hunger Plan of 1941") == "whats the deal with the hunger plan of 1941 lol"
+    assert probe.as_question("Who designed it?") == "Who designed it?"
