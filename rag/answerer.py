@@ -260,13 +260,17 @@ class Answerer:
         words = WORD_RE.findall(asked_text)
         if any(not self.lexicon.knows(w) for w in words if tokenize(w)):
             return False  # "laptop", "somme": a word the corpus never uses
-        toks = set(tokenize(asked_text)) - FRAMING - {t for w in CHAT_WORDS for t in tokenize(w)}
-        if not toks:
-            return False
-        allowed = 1 if len(toks) >= 3 else 0  # one ordinary word of the question may be elsewhere
+        toks = set(tokenize(asked_text)) - FRAMING - CHAT_TOKENS
+        return bool(toks) and self._a_passage_has(toks)
+
+    def _a_passage_has(self, toks: set[str], carried: frozenset[str] = frozenset()) -> bool:
+        """One of the best lexical passages on either side uses all of ``toks`` (one ordinary word
+        may be elsewhere when there are three or more) and half of the ``carried`` words."""
+        allowed = 1 if len(toks) >= 3 else 0
         for side in ("literature", "essay"):
-            for pid, _ in self.index.lexical(sorted(toks), side, 5):
-                if len(toks - set(tokenize(self.index.get(pid).text))) <= allowed:
+            for pid, _ in self.index.lexical(sorted(toks | carried), side, 5):
+                have = set(tokenize(self.index.get(pid).text))
+                if len(toks - have) <= allowed and len(carried & have) * 2 >= len(carried):
                     return True
         return False
 
@@ -351,13 +355,7 @@ class Answerer:
             or any(not self.lexicon.knows(w) for w in WORD_RE.findall(qa.text) if tokenize(w))
         ):
             return False
-        allowed = 1 if len(own) >= 3 else 0
-        for side in ("literature", "essay"):
-            for pid, _ in self.index.lexical(sorted(own | carried), side, 5):
-                toks = set(tokenize(self.index.get(pid).text))
-                if len(own - toks) <= allowed and len(carried & toks) * 2 >= len(carried):
-                    return True
-        return False
+        return self._a_passage_has(own, frozenset(carried))
 
     def _abstain(self, qa: Question, ctx: Context, why: str, kind: str) -> Answer:
         """Not covered, with the corpus's topics and example questions."""

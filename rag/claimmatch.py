@@ -77,6 +77,16 @@ def shared_idf(text: str, subject: Set[str], idf: Callable[[str], float]) -> flo
     return total
 
 
+def _specific_kinds(kinds: Set[str]) -> set[str]:
+    """What a counting question counts, besides "any figure" and years."""
+    return {k for k in kinds if k not in {"*", "year"}}
+
+
+def _own_kinds(c: Claim) -> set[str]:
+    """What the claim's figures count, in the question's kind names."""
+    return {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
+
+
 def shares_subject(
     c: Claim,
     subject: set[str],
@@ -92,8 +102,7 @@ def shares_subject(
     figure kinds together with a fair similarity. A question that asks for a quantity of one
     kind (deaths) never gets a claim whose figures are all of another kind (people passing
     through the camps)."""
-    specific = {k for k in kinds if k not in {"*", "year"}}
-    own_kinds = {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
+    specific, own_kinds = _specific_kinds(kinds), _own_kinds(c)
     counted = specific & own_kinds
     if specific and not counted:
         return False  # a counting question gets a claim that counts the same thing, or none
@@ -322,9 +331,8 @@ def rank_claims(
             continue
         hit, weight = found
         if multilingual:
-            specific = {k for k in kinds if k not in {"*", "year"}}
-            own = {WORD_KIND.get(f.kind.lower(), f.kind.lower()) for f in c.figures}
-            if specific and not specific & own:
+            specific = _specific_kinds(kinds)
+            if specific and not specific & _own_kinds(c):
                 continue  # "wie viele Lastwagen…": a claim that counts trucks, or none
             if sim >= policy.multilingual_claim_sim:
                 scored.append(ClaimMatch(c, sim, hit))

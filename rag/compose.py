@@ -279,10 +279,11 @@ def _placed_paragraphs(text: str, ctx: Context) -> frozenset[int]:
     """The essay paragraphs a question names by place; the opening one is the first that is a
     paragraph of prose, not a title or byline line."""
     found: set[int] = set()
-    paras = [(p.paragraphs[-1], p) for p in ctx.essay_passages if p.paragraphs]
+    places = PLACED_PARAGRAPH_RE.findall(text)
+    paras = [(p.paragraphs[-1], p) for p in ctx.essay_passages if p.paragraphs] if places else []
     if not paras:
         return frozenset()
-    for last, first, conclusion in PLACED_PARAGRAPH_RE.findall(text):
+    for last, first, conclusion in places:
         if last or conclusion:
             found.add(max(n for n, _ in paras))
         elif first:
