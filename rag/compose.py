@@ -458,12 +458,11 @@ class _LiteratureRanking:
     numbers: tuple[str, ...]  # the reviewed claim's literature figures
     profiles: bool  # a broad question about the essay itself: its own profile leads
     subject: frozenset[str]  # rare names the question asks about
-    corrections: frozenset[str] = frozenset()  # passage ids that correct the listed claims
+    corrections: frozenset[str] = frozenset()  # passage ids that correct the listed claims (they
+    # pass the gate and lead, in the list's order)
 
     def score(self, h: Hit, question: Question, ctx: Context, policy: AnswerPolicy) -> float:
         s = h.score + (policy.literature_claim_boost if h.passage.source in self.wanted else 0.0)
-        if h.passage.id in self.corrections:
-            s += policy.literature_claim_boost  # the listed claim's own correction
         if _heads_name(h, self.subject):
             s += policy.literature_subject_boost
         if self.numbers and any(n in h.passage.text for n in self.numbers):
@@ -792,9 +791,11 @@ def _with_quoted(text: str, prefer: str, quoted: Sequence[str], max_chars: int) 
         if not prefer:
             return text[at : at + len(phrase)]
         p = text.find(prefer)
+        if p < 0:
+            continue
         s, e = min(at, p), max(at + len(phrase), p + len(prefer))
         inside = [(a, b) for a, b in sentence_spans(text) if a < e and b > s]
-        if p >= 0 and inside and inside[-1][1] - inside[0][0] <= max_chars:
+        if inside and inside[-1][1] - inside[0][0] <= max_chars:
             return text[s:e]  # their whole sentences fit too
     return prefer
 
