@@ -10,7 +10,7 @@ card, so two verdicts on the same sentence never sit side by side.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -62,6 +62,8 @@ FRAMING = frozenset(
         "claims true correct wrong accurate exactly anyone anybody admit prove proves many much"
     )
 )
+# Scale words name no subject: "10 million fed" and "relocated 10 million" are about different things.
+SCALE_TOKENS = frozenset(tokenize("million millions billion thousand hundred percent per cent"))
 
 
 def shared_idf(text: str, subject: Set[str], idf: Callable[[str], float]) -> float:
@@ -134,6 +136,34 @@ def shares_subject(
     return shared_idf(paragraph or sentence or c.quote, subject_rest, idf) >= policy.claim_anchor_idf
 
 
+def subject_share(m: ClaimMatch, subject: Set[str], idf: Callable[[str], float]) -> float:
+    """How much of the question's subject the claim's sentence and figure kinds name."""
+    sentence = quote_sentence(m.hit.passage.text, m.claim.quote)
+    return shared_idf(f"{sentence} {' '.join(f.kind for f in m.claim.figures)}", subject, idf)
+
+
+def same_subject_second(
+    found: Sequence[ClaimMatch],
+    subject: Set[str],
+    idf: Callable[[str], float],
+    sims: Mapping[str, float],
+    max_gap: float,
+) -> list[ClaimMatch]:
+    """A single question keeps a second card only when that claim names as much of the question's
+    subject as the first and is about as close to the question: "the tractor works on the Volga
+    built for tanks" is both the Stalingrad tractor claim and the tank-plant claim, but "how
+    important was Lend-Lease" is not also Roosevelt's "peace and democracy" quote, which shares
+    only the words Lend-Lease and Soviet, and "short of trucks in 1941" is not the count of
+    trucks sent later."""
+    if len(found) < 2:
+        return list(found)
+    first = subject_share(found[0], subject, idf)
+    near = sims.get(found[0].claim.id, 0.0) - max_gap
+    return [found[0]] + [
+        m for m in found[1:] if subject_share(m, subject, idf) >= first and sims.get(m.claim.id, 0.0) >= near
+    ]
+
+
 @lru_cache(maxsize=64)
 def _kind_tokens(kinds: frozenset[str]) -> frozenset[str]:
     """The tokens of every word that names one of ``kinds`` ("died", "deaths" → deaths)."""
@@ -157,10 +187,31 @@ def quote_sentence(text: str, quote: str) -> str:
     return text[spans[0][0] : spans[-1][1]] if spans else quote
 
 
-def states_figure(quote: str, figures: Sequence[Quantity]) -> bool:
-    """The quote states one of the question's figures: the same number counting the same kind."""
+def _round(value: float) -> bool:
+    """Two significant digits or fewer (10 million, 750,000, 85%): such figures recur in unrelated
+    contexts, where 12,575 or 303 does not."""
+    digits = f"{abs(value):.6g}".replace(".", "").split("e")[0].strip("0")
+    return len(digits) <= 2
+
+
+def states_figure(
+    quote: str,
+    figures: Sequence[Quantity],
+    words: Set[str] = frozenset(),
+    idf: Callable[[str], float] | None = None,
+) -> bool:
+    """The quote states one of the question's figures: the same number counting the same kind.
+    A round head count of people also needs a word of the quote besides the number among
+    ``words`` (the question's): "did the ARA feed 10 million people" is not Stalin's "we
+    relocated 10 million"; "85%" or "750,000 trucks" say what they count."""
     stated = {(x.kind, x.value) for x in extract(quote) if x.kind != "year"}
-    return any((f.kind, f.value) in stated for f in figures if f.kind != "year")
+    matched = [f for f in figures if f.kind != "year" and (f.kind, f.value) in stated]
+    if not matched or idf is None or any(not _round(f.value) or f.kind != "people" for f in matched):
+        return bool(matched)
+    return shared_idf(re.sub(r"\d", " ", quote), words - SCALE_TOKENS, idf) >= ROUND_FIGURE_ANCHOR_IDF
+
+
+ROUND_FIGURE_ANCHOR_IDF = 1.0
 
 
 QUOTED_RE = re.compile(r"(?:^|(?<=[\s(]))[\"“'‘]([^\"“”‘’]{8,160}?)[\"”'’](?=[\s?.,!;:)]|$)")
@@ -203,6 +254,28 @@ def restates(c: Claim, paraphrase: Set[str], idf: Callable[[str], float]) -> boo
     total = sum(idf(t) for t in paraphrase)
     quote_toks, _ = _claim_tokens(c.quote, "")
     return total > 0 and sum(idf(t) for t in paraphrase & quote_toks) >= 0.6 * total
+
+
+YEAR_RE = re.compile(r"\b(1[89]\d\d)(s)?\b")
+
+
+@lru_cache(maxsize=4096)
+def years_named(text: str) -> frozenset[int]:
+    """The years a text names; a decade ("the 1930s") names each of its years."""
+    out: set[int] = set()
+    for year, decade in YEAR_RE.findall(text):
+        y = int(year)
+        out.update(range(y, y + 10) if decade else (y,))
+    return frozenset(out)
+
+
+def same_years(asked: Set[int], paragraph: str, slack: int = 2) -> bool:
+    """A question dated to years its claim's paragraph never comes near is about another event:
+    "the 1921 famine" is not the essay's "collectivization of 1932-1933"."""
+    if not asked:
+        return True
+    have = years_named(paragraph)
+    return not have or any(abs(a - h) <= slack for a in asked for h in have)
 
 
 def gate_floor(policy: AnswerPolicy) -> float:
@@ -260,17 +333,21 @@ class Cues:
     paraphrase: frozenset[str] = frozenset()
     only_claim: str = ""  # the one claim whose quote uses a rare name the question uses
     paragraphs: frozenset[int] = frozenset()  # essay paragraphs the question cites ("in ¶14")
+    words: frozenset[str] = frozenset()  # the question's words, for a round figure's context
 
     @classmethod
     def of(cls, text: str, said: str = "", only_claim: str = "") -> Cues:
         paras = frozenset(int(n) for n in PARAGRAPH_RE.findall(text))
-        return cls(tuple(extract(text)), quoted_phrases(text), paraphrased(said or text), only_claim, paras)
+        words = frozenset(tokenize(text)) - FRAMING
+        return cls(
+            tuple(extract(text)), quoted_phrases(text), paraphrased(said or text), only_claim, paras, words
+        )
 
     def name(self, c: Claim, idf: Callable[[str], float]) -> bool:
         """The question names this claim by its figure, a quoted phrase, its own words or a rare
         name no other claim uses ("the essay's Magnitogorsk sentence")."""
         return (
-            (bool(self.figures) and states_figure(c.quote, self.figures))
+            (bool(self.figures) and states_figure(c.quote, self.figures, self.words, idf))
             or quotes_phrase(c, self.phrases)
             or restates(c, self.paraphrase, idf)
             or c.id == self.only_claim
@@ -309,6 +386,7 @@ def rank_claims(
     cues: Cues = Cues(),
     asserted: Set[str] = frozenset(),
     near_digests: Set[str] = frozenset(),
+    years: Set[int] = frozenset(),
 ) -> list[ClaimMatch]:
     """Claims that pass the gate, best first, at most ``limit``.
 
@@ -340,16 +418,20 @@ def rank_claims(
         score = weight * claim_score(c, q, idf, sim)
         if named:
             scored.append(ClaimMatch(c, score + policy.claim_figure_boost, hit))
-        elif score >= policy.claim_min_score and shares_subject(
-            c,
-            subject,
-            idf,
-            sim,
-            policy,
-            kinds,
-            quote_sentence(hit.passage.text, c.quote),
-            hit.passage.text,
-            asserted,
+        elif (
+            score >= policy.claim_min_score
+            and same_years(years, f"{hit.passage.text} {c.rationale}")
+            and shares_subject(
+                c,
+                subject,
+                idf,
+                sim,
+                policy,
+                kinds,
+                quote_sentence(hit.passage.text, c.quote),
+                hit.passage.text,
+                asserted,
+            )
         ):
             scored.append(ClaimMatch(c, score, hit))
     if multilingual and near_digests:

@@ -24,6 +24,8 @@ from .claimmatch import (
     only_claim_naming,
     quoted_phrases,
     rank_claims,
+    same_subject_second,
+    years_named,
 )
 from .excerpt import STANCE_RE, SentenceBank, WeightedQuery, choose, first_sentence, overlap
 from .figures import WORD_KIND, asked_kinds, compare, counted_kinds, extract, foreign_counted_kinds
@@ -208,28 +210,36 @@ def _cards(
         return []  # "who was William Bullitt?", "what was Lend-Lease?": not a check of a claim
     # a paragraph the question cites ("¶39", "the final paragraph") may hold several claims
     cited = bool(PARAGRAPH_RE.search(question.text) or _placed_paragraphs(question.text, ctx))
-    limit = policy.max_cards if len(parts) > 1 or question.intent == "compare" or cited else 1
-    gate = policy
+    several = len(parts) > 1 or question.intent == "compare" or cited
+    limit = policy.max_cards if several else policy.single_cards
+    gate = policy if several else replace(policy, claim_relative=policy.second_card_relative)
     if question.intent == "source":  # who/what/reliability questions: only a claim squarely about it
-        gate = replace(policy, claim_subject_idf=policy.claim_subject_idf * 2)
+        gate = replace(gate, claim_subject_idf=policy.claim_subject_idf * 2)
     out: list[ClaimMatch] = []
     for part in parts:
-        for m in _part_cards(question, part, ctx, gate, limit, single=len(parts) == 1):
+        for m in _part_cards(question, part, ctx, gate, limit, single=len(parts) == 1, several=several):
             if not any(m.claim.id == o.claim.id or m.claim.quote == o.claim.quote for o in out):
                 out.append(m)
     return out[: policy.max_cards]
 
 
 def _part_cards(
-    question: Question, part: PartEvidence, ctx: Context, gate: AnswerPolicy, limit: int, single: bool
+    question: Question,
+    part: PartEvidence,
+    ctx: Context,
+    gate: AnswerPolicy,
+    limit: int,
+    single: bool,
+    several: bool = False,
 ) -> list[ClaimMatch]:
     """The ranked claims of one sub-question (a single question's cues are read from its whole,
     spelling-corrected text)."""
     hits = [h for h in part.essay_hits if not ctx.reviewed_essay or h.passage.source == ctx.reviewed_essay]
     said = question.parts[0] if single and question.parts else part.text
-    return rank_claims(
+    subject = _subject(question, part)
+    found = rank_claims(
         WeightedQuery.build(part.text, part.resolved, gate.context_weight),
-        _subject(question, part),
+        subject,
         hits,
         ctx.claims,
         ctx.idf,
@@ -244,6 +254,12 @@ def _part_cards(
         near_digests=frozenset(h.passage.source for h in part.lit_hits[: gate.multilingual_digest_hits])
         if part.multilingual
         else frozenset(),
+        years=years_named(part.text),
+    )
+    return (
+        found
+        if several
+        else same_subject_second(found, subject, ctx.idf, part.claim_sims, gate.second_card_sim_gap)
     )
 
 
@@ -263,7 +279,7 @@ def _cues(question: Question, part: PartEvidence, ctx: Context, said: str, polic
             n for n in question.entities if set(tokenize(n)) <= own and not set(tokenize(n)) & ctx.name_tokens
         ]
         only = only_claim_naming(names, ctx.claims, ctx.idf, policy.subject_name_idf)
-    cues = Cues.of(part.text, said, only)
+    cues = replace(Cues.of(part.text, said, only), words=frozenset(_subject(question, part)))
     placed = _placed_paragraphs(part.text, ctx)
     return replace(cues, paragraphs=cues.paragraphs | placed) if placed else cues
 

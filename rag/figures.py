@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import FigureComparison
-from .numeric import NUMBER, YEAR_RE, parse_number
+from .numeric import NUMBER, WORD_SCALE_RE, WORDS, YEAR_RE, parse_number
 
 # Generic kinds; a corpus adds the things its figures count (corpus.yaml ``figure_kinds``).
 KINDS: dict[str, tuple[str, ...]] = {
@@ -80,16 +80,30 @@ def _extract(text: str) -> tuple[Quantity, ...]:
         elif YEAR_RE.fullmatch(num) and not m.group("num2") and not scale:
             kind = "year"  # "between 1929 and Stalin's death in 1953": a date, not a death toll
         else:
-            after = text[m.end() : m.end() + 60]
-            words = re.findall(r"[A-Za-z]+", after)[:4]
-            found = [WORD_KIND[w.lower()] for w in words if w.lower() in WORD_KIND]
-            # "1.5–1.7 million people died": a head count that died is a death toll
-            kind = "deaths" if "deaths" in found[:2] else (found[0] if found else "")
+            kind = _kind_after(text, m.end())
             if not kind and YEAR_RE.fullmatch(num) and not m.group("num2"):
                 kind = "year"
         if kind:
             out.append(Quantity(kind, shown, _value(num, scale), m.start()))
+    # "about ten million people a day": a round figure written in words, after the figures in
+    # digits, which are the more precise where a passage has both ("three million, 3.3 million")
+    for m in WORD_SCALE_RE.finditer(text):
+        kind = _kind_after(text, m.end())
+        if kind:
+            value = WORDS[m.group(1).lower()] * _SCALES[m.group(2).lower()]
+            out.append(Quantity(kind, m.group(0), float(value), m.start()))
     return tuple(out)
+
+
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+
+
+def _kind_after(text: str, end: int) -> str:
+    """What the figure ending at ``end`` counts, from the next few words."""
+    words = re.findall(r"[A-Za-z]+", text[end : end + 60])[:4]
+    found = [WORD_KIND[w.lower()] for w in words if w.lower() in WORD_KIND]
+    # "1.5–1.7 million people died": a head count that died is a death toll
+    return "deaths" if "deaths" in found[:2] else (found[0] if found else "")
 
 
 def asked_kinds(question: str) -> set[str]:

@@ -69,6 +69,11 @@ class AnswerPolicy:
         "Other languages: a claim is checked only when one of its digests is among this many literature hits.",
     )
     max_cards: int = _p(3, "Most claim cards on a multi-part or broad question.")
+    single_cards: int = _p(2, "Most claim cards on a single question (a close second claim on its subject).")
+    second_card_relative: float = _p(
+        0.85, "On a single question, a second card must score at least this share of the best card…"
+    )
+    second_card_sim_gap: float = _p(0.05, "…and be at most this far below its dense similarity.")
     # excerpts
     excerpt_dense_weight: float = _p(0.8, "Weight of the sentence-to-question cosine against word overlap.")
     excerpt_short: int = _p(

@@ -937,3 +937,76 @@ def test_a_topic_takes_in_claims_whose_digest_is_named_for_it():
     assert {c.id for c in got} == {"C45", "C42", "C17"}  # the trucks claim never says "Lend-Lease"
     own = overview.topic_claims("what does it get wrong about lend-lease?", claims, idf, digests=False)
     assert {c.id for c in own} == set()  # one claim's own words only: no topic
+
+
+def test_a_round_head_count_names_a_claim_only_with_a_word_of_its_subject():
+    from rag.claimmatch import Cues
+
+    c03 = Claim(
+        id="C03",
+        quote="Stalin said that we relocated 10 million. In reality, we relocated 20 million.",
+        paragraph=7,
+        footnotes=(),
+        verdict="contradicted",
+        rationale="About 2.3 million were deported.",
+        figures=(Figure("people", "10 million", "Ten millions"),),
+    )
+    ara = "did the ARA really feed 10 million people a day in the 1921 famine"
+    assert not Cues.of(ara).name(c03, idf)  # the same number, another subject
+    assert Cues.of("did Stalin say he relocated 10 million people?").name(c03, idf)
+    # a precise figure, or one that says what it counts, names its claim by itself
+    assert Cues.of("is the 750,000 trucks figure right?").name(C45, idf)
+
+
+def test_a_question_dated_to_years_its_claim_never_nears_gets_no_card():
+    from rag.claimmatch import same_years, years_named
+
+    famine = "The Soviet collectivization of 1932-1933 is estimated to have resulted in 3.5 million deaths."
+    assert years_named("the 1921 famine") == frozenset({1921})
+    assert 1935 in years_named("in the 1930s")
+    assert not same_years(years_named("the 1921 famine"), famine)
+    assert same_years(years_named("the famine of 1931"), famine)  # within two years
+    assert same_years(frozenset(), famine) and same_years({1921}, "A paragraph without dates.")
+
+
+def test_a_single_question_keeps_a_close_second_card_on_the_same_subject_only():
+    from rag.claimmatch import ClaimMatch, same_subject_second
+
+    e38 = essay("e30", "In Stalingrad, a tractor factory was also built that in reality was for tanks.", 30)
+    e35 = essay("e31", "The Chelyabinsk tractor factory was built so that it could switch to tanks.", 31)
+    c38 = Claim(
+        "C38",
+        "In Stalingrad, a tractor factory was also built that in reality was for tanks",
+        30,
+        (),
+        "contradicted",
+        "r",
+    )
+    c35 = Claim(
+        "C35",
+        "The Chelyabinsk tractor factory was built so that it could switch to tanks",
+        31,
+        (),
+        "needs-context",
+        "r",
+    )
+    found = [ClaimMatch(c38, 1.0, hits(e38)[0]), ClaimMatch(c35, 0.9, hits(e35)[0])]
+    subject = set(tokenize("the tractor works were built for tanks"))
+    both = same_subject_second(found, subject, idf, {"C38": 0.61, "C35": 0.58}, 0.05)
+    assert [m.claim.id for m in both] == ["C38", "C35"]
+    # farther from the question than the gap allows: one card
+    one = same_subject_second(found, subject, idf, {"C38": 0.61, "C35": 0.50}, 0.05)
+    assert [m.claim.id for m in one] == ["C38"]
+    # names less of the subject than the first: one card
+    fewer = same_subject_second(
+        found, set(tokenize("stalingrad tractor works built for tanks")), idf, {"C38": 0.61, "C35": 0.6}, 0.05
+    )
+    assert [m.claim.id for m in fewer] == ["C38"]
+
+
+def test_round_figures_written_in_words_are_figures_after_those_in_digits():
+    assert [(q.kind, q.value) for q in extract("the ARA was feeding about ten million people a day")] == [
+        ("people", 1e7)
+    ]
+    both = extract("Roughly three million of them died; Streit estimates 3.3 million deaths")
+    assert both[0].text == "3.3 million" and both[1].text == "three million"
