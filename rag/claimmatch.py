@@ -187,6 +187,9 @@ def quote_sentence(text: str, quote: str) -> str:
     return text[spans[0][0] : spans[-1][1]] if spans else quote
 
 
+ROUND_FIGURE_ANCHOR_IDF = 1.0  # one ordinary shared word besides the number
+
+
 def _round(value: float) -> bool:
     """Two significant digits or fewer (10 million, 750,000, 85%): such figures recur in unrelated
     contexts, where 12,575 or 303 does not."""
@@ -209,9 +212,6 @@ def states_figure(
     if not matched or idf is None or any(not _round(f.value) or f.kind != "people" for f in matched):
         return bool(matched)
     return shared_idf(re.sub(r"\d", " ", quote), words - SCALE_TOKENS, idf) >= ROUND_FIGURE_ANCHOR_IDF
-
-
-ROUND_FIGURE_ANCHOR_IDF = 1.0
 
 
 QUOTED_RE = re.compile(r"(?:^|(?<=[\s(]))[\"“'‘]([^\"“”‘’]{8,160}?)[\"”'’](?=[\s?.,!;:)]|$)")

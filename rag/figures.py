@@ -27,6 +27,7 @@ FIG_RE = re.compile(
     rf"(?P<dollar>\$)?(?<![\w,.])(?P<num>{NUM})(?:\s*(?:–|-|to)\s*(?P<num2>{NUM}))?"
     rf"(?P<scale>\s*(?:million|billion|thousand))?(?P<pct>\s*(?:%|percent|per cent))?"
 )
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 YEAR_WORDS = {"when", "year", "years", "date", "begin", "began", "start", "started", "dates"}
 
 
@@ -56,8 +57,7 @@ class Quantity:
 
 def _value(num: str, scale: str | None) -> float:
     v = float(parse_number(num) or 0)
-    mult = {"million": 1e6, "billion": 1e9, "thousand": 1e3}
-    return v * mult.get((scale or "").strip(), 1)
+    return v * _SCALES.get((scale or "").strip(), 1)
 
 
 def extract(text: str) -> list[Quantity]:
@@ -93,9 +93,6 @@ def _extract(text: str) -> tuple[Quantity, ...]:
             value = WORDS[m.group(1).lower()] * _SCALES[m.group(2).lower()]
             out.append(Quantity(kind, m.group(0), float(value), m.start()))
     return tuple(out)
-
-
-_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 
 
 def _kind_after(text: str, end: int) -> str:
