@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .claimmatch import FRAMING, PARAGRAPH_RE
+from .claimmatch import FRAMING, PARAGRAPH_RE, years_named
 from .compose import (
     PLACED_PARAGRAPH_RE,
     Context,
@@ -321,7 +321,19 @@ class Answerer:
             else:
                 why, kind = "the corpus has no passage close to this question.", "out-of-scope"
             return self._abstain(qa, ctx, why, kind)
-        return compose(qa, evidence, ctx, self.policy, self.settings.top_k)
+        answer = compose(qa, evidence, ctx, self.policy, self.settings.top_k)
+        years = years_named(qa.text)
+        if years and not answer.abstained and not _dated_near(answer, years, self.policy.year_slack):
+            # "what happened to him in the 1948 presidential election?" after Wallace's 1944 trip:
+            # nothing shown comes near that year, so whatever is shown answers another question
+            dated = ", ".join(str(y) for y in sorted(years)[:1])
+            return self._abstain(
+                qa,
+                ctx,
+                f"the passages found for this question say nothing dated near {dated}.",
+                "out-of-scope",
+            )
+        return answer
 
     def _in_scope_anyway(self, asked: Question, qa: Question) -> bool:
         """A broad question about the essay itself, or one that names something specific the
@@ -424,3 +436,9 @@ class Answerer:
         dense = table.search(qvec, ids, self.settings.candidates)
         lex = self.index.lexical(tokenize(text), side, self.settings.candidates) if text else []
         return fuse(self.index, dense, lex, k, self.settings.rrf_k)
+
+
+def _dated_near(answer: Answer, years: frozenset[int], slack: int) -> bool:
+    """Some shown passage names a year within ``slack`` of one the question names."""
+    shown = [p.text for p in (*answer.essay, *answer.literature)]
+    return any(abs(a - h) <= slack for t in shown for h in years_named(t) for a in years)

@@ -117,6 +117,9 @@ class AnswerPolicy:
     coverage_weight: float = _p(
         0.3, "Relevance penalty per unit share of question words absent from the corpus."
     )
+    year_slack: int = _p(
+        2, "A question naming a year is 'Not covered' unless a shown passage names a year this close."
+    )
     unknown_name_penalty: float = _p(
         0.12, "Relevance penalty per capitalised name the corpus never mentions."
     )

@@ -115,6 +115,23 @@ def test_questions_people_type_that_were_missed(assistant):
     assert "Most specialists" in stalin.premise
 
 
+def test_questions_people_type_session_8(assistant):
+    """Session 8: a famine of another year, a follow-up dated where the sources say nothing."""
+    ara = assistant.ask(
+        "did the american relief thing (ARA) really feed 10 million ppl a day in the 1921 famine"
+    )
+    assert not ara.cards and "supports that figure" in ara.premise
+    later = assistant.ask(
+        "what happened to him in the 1948 presidential election?",
+        history=["Did Henry Wallace really visit Kolyma in 1944?"],
+    )
+    assert later.abstained and "nothing dated near 1948" in later.to_markdown()
+    terror = assistant.ask(
+        "How many people died in the 1937-38 terror overall, counting deaths in the camps?"
+    )
+    assert terror.cards and terror.cards[0].claim.id == "C24"
+
+
 def test_bad_questions_get_clear_errors(assistant):
     with pytest.raises(QuestionError, match="Please type"):
         assistant.ask("   ")
