@@ -326,11 +326,10 @@ class Answerer:
         if years and not answer.abstained and not _dated_near(answer, years, self.policy.year_slack):
             # "what happened to him in the 1948 presidential election?" after Wallace's 1944 trip:
             # nothing shown comes near that year, so whatever is shown answers another question
-            dated = ", ".join(str(y) for y in sorted(years)[:1])
             return self._abstain(
                 qa,
                 ctx,
-                f"the passages found for this question say nothing dated near {dated}.",
+                f"the passages found for this question say nothing dated near {min(years)}.",
                 "out-of-scope",
             )
         return answer
